@@ -1,0 +1,62 @@
+/**
+ * What the drivers report about a tenant's resources. The planner reads only these
+ * shapes, so a Kubernetes driver and a local driver plug into the same plan.
+ */
+export interface ObservedNamespace {
+  exists: boolean;
+}
+
+export interface ObservedDataKeyVersion {
+  version: number;
+  /** Only the active version encrypts; the others stay for decryption. */
+  active: boolean;
+  createdAt: Date;
+}
+
+export interface ObservedKeys {
+  versions: ObservedDataKeyVersion[];
+}
+
+export interface ObservedDatabase {
+  roleExists: boolean;
+  /** The role's password is stored (encrypted) where the services can read it. */
+  credentialsStored: boolean;
+  databaseExists: boolean;
+  /** CONNECT on the database is revoked from PUBLIC: only the tenant's role may connect. */
+  publicConnectRevoked: boolean;
+  /** The role may log in (it may not while the tenant is suspended). */
+  loginAllowed: boolean;
+}
+
+export interface ObservedVectorStore {
+  ready: boolean;
+  /** `pgvector` when the extension is installed, `exact` when the services search exactly. */
+  engine: 'pgvector' | 'exact' | undefined;
+}
+
+export interface ObservedServices {
+  state: 'running' | 'starting' | 'stopped' | 'crashed';
+  /** The host's internal base URL, e.g. `http://127.0.0.1:41234`, while running. */
+  endpoint: string | undefined;
+  restarts: number;
+  /** Why the host last stopped unexpectedly. */
+  lastError: string | undefined;
+}
+
+export interface ObservedGpuPool {
+  /** Whether the platform can give this tenant GPU nodes at all. */
+  available: boolean;
+  ready: boolean;
+  /** Machine-readable reason when not ready, e.g. `NoGpuOnHost`. */
+  reason: string;
+  message: string;
+}
+
+export interface ObservedTenant {
+  namespace: ObservedNamespace;
+  keys: ObservedKeys;
+  database: ObservedDatabase;
+  vectorStore: ObservedVectorStore;
+  services: ObservedServices;
+  gpuPool: ObservedGpuPool;
+}

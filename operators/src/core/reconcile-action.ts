@@ -1,0 +1,41 @@
+/**
+ * The steps a reconcile can take. Each is idempotent on its own: applying it twice has
+ * the effect of applying it once, so a crash between steps only repeats a step.
+ */
+export type NamespaceAction = { component: 'namespace'; type: 'ensure' | 'remove' };
+
+export type KeysAction =
+  | { component: 'keys'; type: 'create-version'; version: number }
+  | { component: 'keys'; type: 'remove' };
+
+export type DatabaseAction = {
+  component: 'database';
+  type:
+    | 'ensure-role'
+    | 'ensure-database'
+    | 'revoke-public-connect'
+    | 'allow-login'
+    | 'deny-login'
+    | 'remove';
+};
+
+export type VectorStoreAction = { component: 'vectorStore'; type: 'ensure' };
+
+export type ServicesAction = { component: 'services'; type: 'start' | 'stop' };
+
+export type GpuPoolAction = { component: 'gpuPool'; type: 'ensure' | 'remove' };
+
+export type ReconcileAction =
+  | NamespaceAction
+  | KeysAction
+  | DatabaseAction
+  | VectorStoreAction
+  | ServicesAction
+  | GpuPoolAction;
+
+/** Human-readable form of an action, for logs and condition messages. */
+export function describeAction(action: ReconcileAction): string {
+  return 'version' in action
+    ? `${action.component}: ${action.type} v${action.version}`
+    : `${action.component}: ${action.type}`;
+}

@@ -1,0 +1,43 @@
+import type { TenantSpec } from '@citadel/contracts';
+import type {
+  ObservedDatabase,
+  ObservedGpuPool,
+  ObservedKeys,
+  ObservedNamespace,
+  ObservedServices,
+  ObservedVectorStore,
+} from './observed-state.ts';
+import type {
+  DatabaseAction,
+  GpuPoolAction,
+  KeysAction,
+  NamespaceAction,
+  ServicesAction,
+  VectorStoreAction,
+} from './reconcile-action.ts';
+
+/** What a driver needs to know about the tenant it works on. */
+export interface TenantRef {
+  /** Stable id; survives nothing but the tenant itself. */
+  uid: string;
+  slug: string;
+  spec: TenantSpec;
+}
+
+/**
+ * A driver observes one component of a tenant and applies actions to it. `observe`
+ * never changes anything; `apply` is idempotent.
+ */
+export interface ComponentDriver<Observed, Action> {
+  observe(tenant: TenantRef): Promise<Observed>;
+  apply(tenant: TenantRef, action: Action): Promise<void>;
+}
+
+export interface TenantDrivers {
+  namespace: ComponentDriver<ObservedNamespace, NamespaceAction>;
+  keys: ComponentDriver<ObservedKeys, KeysAction>;
+  database: ComponentDriver<ObservedDatabase, DatabaseAction>;
+  vectorStore: ComponentDriver<ObservedVectorStore, VectorStoreAction>;
+  services: ComponentDriver<ObservedServices, ServicesAction>;
+  gpuPool: ComponentDriver<ObservedGpuPool, GpuPoolAction>;
+}
