@@ -1,0 +1,117 @@
+import type { TenantPhase, TenantResource, TenantSpec } from '@citadel/contracts';
+import type { ObservedTenant } from './observed-state.ts';
+import type { ReconcileAction } from './reconcile-action.ts';
+import {
+  computeConditionDrafts,
+  isKeyRotationDue,
+  requiredConditionTypes,
+  type ConditionDraft,
+} from './tenant-conditions.ts';
+
+/**
+ * The outcome of planning one reconcile pass: the ordered actions that move the
+ * observed state toward the spec, and the status the observation justifies now.
+ * Pure: the same tenant and observation always give the same plan.
+ */
+export interface TenantPlan {
+  actions: ReconcileAction[];
+  phase: TenantPhase;
+  conditions: ConditionDraft[];
+  /** True when nothing is left to do: the tenant converged (or is fully torn down). */
+  converged: boolean;
+}
+
+function planKeys(spec: TenantSpec, observed: ObservedTenant, now: Date): ReconcileAction[] {
+  const versions = observed.keys.versions;
+  const active = versions.find((version) => version.active);
+  const nextVersion = Math.max(0, ...versions.map((version) => version.version)) + 1;
+  if (!active || isKeyRotationDue(spec, active.createdAt, now)) {
+    return [{ component: 'keys', type: 'create-version', version: nextVersion }];
+  }
+  return [];
+}
+
+function planDatabase(spec: TenantSpec, observed: ObservedTenant): ReconcileAction[] {
+  const db = observed.database;
+  const actions: ReconcileAction[] = [];
+  if (!db.roleExists || !db.credentialsStored) actions.push({ component: 'database', type: 'ensure-role' });
+  if (!db.databaseExists) actions.push({ component: 'database', type: 'ensure-database' });
+  if (!db.publicConnectRevoked || !db.databaseExists) {
+    actions.push({ component: 'database', type: 'revoke-public-connect' });
+  }
+  if (!spec.suspended && !db.loginAllowed && db.roleExists) {
+    actions.push({ component: 'database', type: 'allow-login' });
+  }
+  return actions;
+}
+
+/** Actions that bring a live (not deleting) tenant to its spec, in dependency order. */
+function planLive(spec: TenantSpec, observed: ObservedTenant, now: Date): ReconcileAction[] {
+  const actions: ReconcileAction[] = [];
+  if (!observed.namespace.exists) actions.push({ component: 'namespace', type: 'ensure' });
+  actions.push(...planKeys(spec, observed, now));
+  actions.push(...planDatabase(spec, observed));
+  if (!observed.vectorStore.ready) actions.push({ component: 'vectorStore', type: 'ensure' });
+  if (spec.suspended) {
+    // Stop serving first, then close the database to the tenant's role.
+    if (observed.services.state !== 'stopped') actions.push({ component: 'services', type: 'stop' });
+    if (observed.database.loginAllowed) actions.push({ component: 'database', type: 'deny-login' });
+  } else if (observed.services.state === 'stopped') {
+    actions.push({ component: 'services', type: 'start' });
+  }
+  const gpu = observed.gpuPool;
+  if (gpu.available && spec.resources.gpuPool.enabled && !gpu.ready) {
+    actions.push({ component: 'gpuPool', type: 'ensure' });
+  }
+  return actions;
+}
+
+function hasDatabaseResources(observed: ObservedTenant): boolean {
+  const db = observed.database;
+  return db.roleExists || db.databaseExists || db.credentialsStored;
+}
+
+/** Actions that remove everything the tenant owns, services first, keys last. */
+function planDeletion(observed: ObservedTenant): ReconcileAction[] {
+  const actions: ReconcileAction[] = [];
+  if (observed.services.state !== 'stopped') actions.push({ component: 'services', type: 'stop' });
+  if (observed.gpuPool.available && observed.gpuPool.ready) {
+    actions.push({ component: 'gpuPool', type: 'remove' });
+  }
+  if (hasDatabaseResources(observed)) actions.push({ component: 'database', type: 'remove' });
+  if (observed.keys.versions.length > 0) actions.push({ component: 'keys', type: 'remove' });
+  if (observed.namespace.exists) actions.push({ component: 'namespace', type: 'remove' });
+  return actions;
+}
+
+function livePhase(
+  spec: TenantSpec,
+  observed: ObservedTenant,
+  conditions: ConditionDraft[],
+  actions: ReconcileAction[],
+): TenantPhase {
+  if (spec.suspended) return actions.length === 0 ? 'Suspended' : 'Provisioning';
+  const required = requiredConditionTypes(observed);
+  const ready = conditions
+    .filter((condition) => required.includes(condition.type))
+    .every((condition) => condition.status === 'True');
+  return ready && actions.length === 0 ? 'Ready' : 'Provisioning';
+}
+
+/** Plans one reconcile pass of `tenant` given what the drivers observed. */
+export function planTenant(
+  tenant: TenantResource,
+  observed: ObservedTenant,
+  now: Date,
+): TenantPlan {
+  const { spec } = tenant;
+  const conditions = computeConditionDrafts(spec, observed, now);
+  if (tenant.metadata.deletionTimestamp !== undefined) {
+    const actions = planDeletion(observed);
+    return { actions, phase: 'Deleting', conditions, converged: actions.length === 0 };
+  }
+  const actions = planLive(spec, observed, now);
+  const phase = livePhase(spec, observed, conditions, actions);
+  const settled = phase === 'Ready' || phase === 'Suspended';
+  return { actions, phase, conditions, converged: settled };
+}

@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import { defaultTenantSpec, findPlan, type TenantResource } from '@citadel/contracts';
+import type { ObservedTenant } from '../src/core/observed-state.ts';
+import { planTenant } from '../src/core/tenant-planner.ts';
+
+const NOW = new Date('2026-11-24T12:00:00Z');
+
+function tenant(overrides: { suspended?: boolean; deleting?: boolean; plan?: string } = {}): TenantResource {
+  const plan = findPlan(overrides.plan ?? 'starter');
+  if (!plan) throw new Error('plan missing from catalog');
+  const spec = defaultTenantSpec({ slug: 'acme', displayName: 'Acme', plan, region: 'local' });
+  spec.suspended = overrides.suspended ?? false;
+  return {
+    apiVersion: 'citadel.azora.dev/v1alpha1',
+    kind: 'Tenant',
+    metadata: {
+      name: 'acme',
+      uid: '6f1c7c3e-0000-4000-8000-000000000001',
+      generation: 1,
+      creationTimestamp: NOW.toISOString(),
+      deletionTimestamp: overrides.deleting ? NOW.toISOString() : undefined,
+      finalizers: ['citadel.azora.dev/tenant-resources'],
+    },
+    spec,
+    status: { phase: 'Pending', observedGeneration: 0, conditions: [], endpoints: {} },
+  };
+}
+
+function nothingObserved(): ObservedTenant {
+  return {
+    namespace: { exists: false },
+    keys: { versions: [] },
+    database: {
+      roleExists: false,
+      credentialsStored: false,
+      databaseExists: false,
+      publicConnectRevoked: false,
+      loginAllowed: false,
+    },
+    vectorStore: { ready: false, engine: undefined },
+    services: { state: 'stopped', endpoint: undefined, restarts: 0, lastError: undefined },
+    gpuPool: { available: false, ready: false, reason: 'NoGpuOnHost', message: 'no GPU on this host' },
+  };
+}
+
+function everythingReady(): ObservedTenant {
+  return {
+    namespace: { exists: true },
+    keys: { versions: [{ version: 1, active: true, createdAt: NOW }] },
+    database: {
+      roleExists: true,
+      credentialsStored: true,
+      databaseExists: true,
+      publicConnectRevoked: true,
+      loginAllowed: true,
+    },
+    vectorStore: { ready: true, engine: 'exact' },
+    services: { state: 'running', endpoint: 'http://127.0.0.1:40000', restarts: 0, lastError: undefined },
+    gpuPool: { available: false, ready: false, reason: 'NoGpuOnHost', message: 'no GPU on this host' },
+  };
+}
+
+describe('planTenant', () => {
+  it('provisions a new tenant in dependency order', () => {
+    const plan = planTenant(tenant(), nothingObserved(), NOW);
+    expect(plan.actions.map((action) => `${action.component}:${action.type}`)).toEqual([
+      'namespace:ensure',
+      'keys:create-version',
+      'database:ensure-role',
+      'database:ensure-database',
+      'database:revoke-public-connect',
+      'vectorStore:ensure',
+      'services:start',
+    ]);
+    expect(plan.phase).toBe('Provisioning');
+    expect(plan.converged).toBe(false);
+  });
+
+  it('does nothing on a second pass over a converged tenant (idempotent)', () => {
+    const plan = planTenant(tenant(), everythingReady(), NOW);
+    expect(plan.actions).toEqual([]);
+    expect(plan.phase).toBe('Ready');
+    expect(plan.converged).toBe(true);
+  });
+
+  it('reports one condition per component, with GpuPoolReady=False NoGpuOnHost locally', () => {
+    const plan = planTenant(tenant({ plan: 'enterprise' }), everythingReady(), NOW);
+    expect(plan.conditions.map((condition) => condition.type)).toEqual([
+      'NamespaceReady',
+      'KeysReady',
+      'DatabaseReady',
+      'VectorStoreReady',
+      'ServicesReady',
+      'GpuPoolReady',
+    ]);
+    expect(plan.conditions.find((condition) => condition.type === 'GpuPoolReady')).toMatchObject({
+      status: 'False',
+      reason: 'NoGpuOnHost',
+    });
+    expect(plan.phase).toBe('Ready');
+  });
+
+  it('blocks readiness on the GPU pool where the platform can provide one', () => {
+    const observed = everythingReady();
+    observed.gpuPool = { available: true, ready: false, reason: 'Provisioning', message: 'node group creating' };
+    const plan = planTenant(tenant({ plan: 'enterprise' }), observed, NOW);
+    expect(plan.actions).toEqual([{ component: 'gpuPool', type: 'ensure' }]);
+    expect(plan.phase).toBe('Provisioning');
+  });
+
+  it('waits without acting while the host starts or crash-loops under its supervisor', () => {
+    const observed = everythingReady();
+    observed.services = { state: 'crashed', endpoint: undefined, restarts: 3, lastError: 'exit 1' };
+    const plan = planTenant(tenant(), observed, NOW);
+    expect(plan.actions).toEqual([]);
+    expect(plan.phase).toBe('Provisioning');
+    expect(plan.converged).toBe(false);
+    expect(plan.conditions.find((condition) => condition.type === 'ServicesReady')?.reason).toBe(
+      'CrashLoopBackOff',
+    );
+  });
+
+  it('rotates the data key once it is older than the rotation period', () => {
+    const observed = everythingReady();
+    observed.keys.versions = [{ version: 1, active: true, createdAt: new Date('2026-01-01T00:00:00Z') }];
+    const plan = planTenant(tenant(), observed, NOW);
+    expect(plan.actions).toEqual([{ component: 'keys', type: 'create-version', version: 2 }]);
+  });
+
+  it('suspends by stopping services, then disabling login; keeps data', () => {
+    const plan = planTenant(tenant({ suspended: true }), everythingReady(), NOW);
+    expect(plan.actions).toEqual([
+      { component: 'services', type: 'stop' },
+      { component: 'database', type: 'deny-login' },
+    ]);
+    const suspended = everythingReady();
+    suspended.services = { state: 'stopped', endpoint: undefined, restarts: 0, lastError: undefined };
+    suspended.database.loginAllowed = false;
+    const settled = planTenant(tenant({ suspended: true }), suspended, NOW);
+    expect(settled.actions).toEqual([]);
+    expect(settled.phase).toBe('Suspended');
+  });
+
+  it('resumes by re-enabling login before starting services', () => {
+    const observed = everythingReady();
+    observed.services = { state: 'stopped', endpoint: undefined, restarts: 0, lastError: undefined };
+    observed.database.loginAllowed = false;
+    const plan = planTenant(tenant(), observed, NOW);
+    expect(plan.actions).toEqual([
+      { component: 'database', type: 'allow-login' },
+      { component: 'services', type: 'start' },
+    ]);
+  });
+
+  it('deletes services first and keys last, then converges with nothing left', () => {
+    const plan = planTenant(tenant({ deleting: true }), everythingReady(), NOW);
+    expect(plan.actions.map((action) => `${action.component}:${action.type}`)).toEqual([
+      'services:stop',
+      'database:remove',
+      'keys:remove',
+      'namespace:remove',
+    ]);
+    expect(plan.phase).toBe('Deleting');
+    const gone = planTenant(tenant({ deleting: true }), nothingObserved(), NOW);
+    expect(gone.actions).toEqual([]);
+    expect(gone.converged).toBe(true);
+  });
+
+  it('resumes a half-finished provisioning from where the observation says it stopped', () => {
+    const observed = nothingObserved();
+    observed.namespace.exists = true;
+    observed.keys.versions = [{ version: 1, active: true, createdAt: NOW }];
+    observed.database.credentialsStored = true; // crashed after storing the password, before CREATE ROLE
+    const plan = planTenant(tenant(), observed, NOW);
+    expect(plan.actions[0]).toEqual({ component: 'database', type: 'ensure-role' });
+    expect(plan.actions.some((action) => action.component === 'keys')).toBe(false);
+  });
+});
