@@ -1,0 +1,101 @@
+import http from 'node:http';
+import type { Request, RequestHandler, Response } from 'express';
+import type { TenantResource } from '@citadel/contracts';
+import type { ApiKeyService } from '../domain/api-key.service.ts';
+import { secretMatchesDigest } from '../domain/secret-digest.ts';
+import { bearerToken } from './bearer-token.ts';
+import { HttpProblem, problem, sendProblem } from './problem.ts';
+
+export interface TenantGatewayDeps {
+  getTenant(slug: string): Promise<TenantResource | undefined>;
+  /** The internal base URL of the tenant's data-plane host, while it runs. */
+  resolveUpstream(slug: string): string | undefined;
+  apiKeys: ApiKeyService;
+  adminTokenDigest: string;
+}
+
+/** Seconds a client should wait before retrying a tenant whose host is down. */
+const RETRY_AFTER_SECONDS = 5;
+/** Health paths are open: load balancers and status pages probe them without credentials. */
+const OPEN_PATH = /^\/(?:[a-z]+\/)?healthz$/;
+/** Hop-by-hop headers are not forwarded (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+
+function unavailable(slug: string, detail: string): HttpProblem {
+  const base = problem(503, 'tenant-unavailable', 'Tenant data plane unavailable', detail, { tenant: slug });
+  return new HttpProblem(base.problem, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+}
+
+function unauthorized(): HttpProblem {
+  const base = problem(401, 'unauthorized', 'Unauthorized', 'A tenant API key or token is required.');
+  return new HttpProblem(base.problem, { 'WWW-Authenticate': 'Bearer realm="citadel"' });
+}
+
+async function authorize(deps: TenantGatewayDeps, request: Request, tenant: TenantResource): Promise<void> {
+  const token = bearerToken(request);
+  if (token === undefined) throw unauthorized();
+  if (secretMatchesDigest(token, deps.adminTokenDigest)) return;
+  const key = await deps.apiKeys.authenticate(tenant.metadata.uid, token);
+  if (!key) throw unauthorized();
+}
+
+function forwardHeaders(request: Request, tenant: TenantResource): http.OutgoingHttpHeaders {
+  const headers: http.OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (!HOP_BY_HOP.has(name) && name !== 'host' && value !== undefined) headers[name] = value;
+  }
+  headers['x-forwarded-for'] = request.socket.remoteAddress ?? '';
+  headers['x-forwarded-host'] = request.get('host') ?? '';
+  headers['x-forwarded-proto'] = request.protocol;
+  headers['x-forwarded-prefix'] = `/t/${tenant.metadata.name}`;
+  headers['x-request-id'] = request.id;
+  headers['x-citadel-tenant-id'] = tenant.metadata.uid;
+  return headers;
+}
+
+function proxy(request: Request, response: Response, upstream: string, path: string, tenant: TenantResource): void {
+  const target = new URL(path, upstream);
+  const outgoing = http.request(target, { method: request.method, headers: forwardHeaders(request, tenant) }, (reply) => {
+    const headers = Object.fromEntries(
+      Object.entries(reply.headers).filter(([name]) => !HOP_BY_HOP.has(name)),
+    );
+    response.writeHead(reply.statusCode ?? 502, headers);
+    reply.pipe(response);
+  });
+  outgoing.on('error', (error) => {
+    if (response.headersSent) {
+      response.destroy(error);
+      return;
+    }
+    request.log.warn({ err: error, tenant: tenant.metadata.name }, 'tenant host unreachable');
+    sendProblem(response, unavailable(tenant.metadata.name, 'The tenant data-plane host did not answer.'));
+  });
+  request.pipe(outgoing);
+}
+
+/**
+ * `/t/{slug}/…` → the tenant's data-plane host, with the prefix removed. Unknown tenant
+ * → 404, suspended → 423, host down → 503 with Retry-After.
+ */
+export function createTenantGateway(deps: TenantGatewayDeps): RequestHandler {
+  return async (request, response, next) => {
+    try {
+      const match = /^\/([^/?]+)(\/[^?]*)?(\?.*)?$/.exec(request.url);
+      const slug = decodeURIComponent(match?.[1] ?? '');
+      const path = match?.[2] ?? '/';
+      const tenant = slug === '' ? undefined : await deps.getTenant(slug);
+      if (!tenant || tenant.metadata.deletionTimestamp !== undefined) {
+        throw problem(404, 'tenant-not-found', 'Tenant not found', `No tenant "${slug}".`);
+      }
+      if (!OPEN_PATH.test(path)) await authorize(deps, request, tenant);
+      if (tenant.spec.suspended) {
+        throw problem(423, 'tenant-suspended', 'Tenant suspended', `Tenant "${slug}" is suspended.`);
+      }
+      const upstream = deps.resolveUpstream(slug);
+      if (upstream === undefined) throw unavailable(slug, `Tenant "${slug}" has no running data-plane host.`);
+      proxy(request, response, upstream, `${path}${match?.[3] ?? ''}`, tenant);
+    } catch (error) {
+      next(error);
+    }
+  };
+}

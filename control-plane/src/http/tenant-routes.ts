@@ -1,0 +1,86 @@
+import { Router, type Request } from 'express';
+import type { z } from 'zod';
+import type { ApiKeyService } from '../domain/api-key.service.ts';
+import type { TenantService } from '../domain/tenant.service.ts';
+import {
+  createApiKeyRequestSchema,
+  listTenantsQuerySchema,
+  slugParamSchema,
+  createTenantRequestSchema,
+} from './api-schemas.ts';
+import { jsonBody } from './json-body.ts';
+import { problem, validationProblem } from './problem.ts';
+import { toApiKeyView, toTenantView } from './tenant-view.ts';
+
+export interface TenantRoutesDeps {
+  tenants: TenantService;
+  apiKeys: ApiKeyService;
+}
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationProblem(result.error, where);
+  return result.data;
+}
+
+function slugOf(request: Request): string {
+  return parse(slugParamSchema, request.params, 'path').slug;
+}
+
+/** The platform-operator tenant API under /api/v1. Each route parses, calls one use case, maps. */
+export function createTenantRouter(deps: TenantRoutesDeps): Router {
+  const router = Router();
+  const { tenants, apiKeys } = deps;
+
+  router.post('/tenants', ...jsonBody(), async (request, response) => {
+    const input = parse(createTenantRequestSchema, request.body, 'request body');
+    const tenant = await tenants.create(input);
+    response.status(202).location(`/api/v1/tenants/${tenant.metadata.name}`).json(toTenantView(tenant));
+  });
+
+  router.get('/tenants', async (request, response) => {
+    const query = parse(listTenantsQuerySchema, request.query, 'query string');
+    const page = await tenants.list(query.limit, query.cursor);
+    response.json({
+      items: page.items.map(toTenantView),
+      ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }),
+    });
+  });
+
+  router.get('/tenants/:slug', async (request, response) => {
+    response.json(toTenantView(await tenants.get(slugOf(request))));
+  });
+
+  router.post('/tenants/:slug/suspend', async (request, response) => {
+    response.status(202).json(toTenantView(await tenants.suspend(slugOf(request))));
+  });
+
+  router.post('/tenants/:slug/resume', async (request, response) => {
+    response.status(202).json(toTenantView(await tenants.resume(slugOf(request))));
+  });
+
+  router.delete('/tenants/:slug', async (request, response) => {
+    response.status(202).json(toTenantView(await tenants.delete(slugOf(request))));
+  });
+
+  router.post('/tenants/:slug/api-keys', ...jsonBody(), async (request, response) => {
+    const slug = slugOf(request);
+    const input = parse(createApiKeyRequestSchema, request.body, 'request body');
+    const { record, key } = await apiKeys.issue(slug, input);
+    response.status(201).json({ ...toApiKeyView(record), key });
+  });
+
+  router.get('/tenants/:slug/api-keys', async (request, response) => {
+    const keys = await apiKeys.list(slugOf(request));
+    response.json({ items: keys.map(toApiKeyView) });
+  });
+
+  router.delete('/tenants/:slug/api-keys/:keyId', async (request, response) => {
+    const slug = slugOf(request);
+    const revoked = await apiKeys.revoke(slug, String(request.params.keyId));
+    if (!revoked) throw problem(404, 'api-key-not-found', 'API key not found', `No such API key for tenant "${slug}".`);
+    response.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,230 @@
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type { TenantResource } from '@citadel/contracts';
+import {
+  createLocalKeyRing,
+  createLocalTenantDrivers,
+  createTenantController,
+  createTenantReconciler,
+  type ObservedTenant,
+  type TenantController,
+} from '@citadel/operators';
+import {
+  createPrismaMigrations,
+  startEmbeddedPostgres,
+  withDatabase,
+  type EmbeddedPostgres,
+} from '@citadel/postgres';
+import type { PlatformConfig } from './config/platform-config.ts';
+import type { Logger } from './logger.ts';
+import { createPrismaApiKeyRepository } from './adapters/prisma-api-key-repository.ts';
+import { createPrismaClient, type PrismaClient } from './adapters/prisma-client.ts';
+import { createPrismaTenantRepository } from './adapters/prisma-tenant-repository.ts';
+import { createPrismaTenantSecretStore } from './adapters/prisma-tenant-secret-store.ts';
+import { loadInstanceId, resolveAdminToken, syncPlanCatalog } from './adapters/platform-settings.ts';
+import { createApiKeyService } from './domain/api-key.service.ts';
+import { createTenantService } from './domain/tenant.service.ts';
+import { createOpenApiDocument } from './http/openapi-document.ts';
+import { createPlatformApp } from './http/platform-app.ts';
+import type { ReadinessCheck } from './http/health-routes.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SCHEMA_PATH = path.resolve(here, '../prisma/schema.prisma');
+const MIGRATIONS_DIR = path.resolve(here, '../prisma/migrations');
+const HOST_ENTRY = path.resolve(here, '../../data-plane/runtime/src/host-main.ts');
+const CONTROL_PLANE_DATABASE = 'citadel';
+export const PLATFORM_VERSION = '0.1.0';
+
+export interface RunningPlatform {
+  /** Where the API listens, e.g. http://127.0.0.1:8080. */
+  url: string;
+  /** Set when this start generated the operator token (first start without one configured). */
+  generatedAdminToken: string | undefined;
+  instanceId: string;
+  controller: TenantController;
+  close(): Promise<void>;
+}
+
+/** Creates the control plane's database on an embedded server (first start only). */
+async function ensureDatabase(serverUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+  } catch (error) {
+    // Two starts racing to create it: the loser sees 42P04 (duplicate_database).
+    if (!(error instanceof Error && 'code' in error && error.code === '42P04')) throw error;
+  } finally {
+    await client.end();
+  }
+}
+
+async function openDatabase(config: PlatformConfig, logger: Logger) {
+  if (config.databaseUrl !== undefined) {
+    return { connectionString: config.databaseUrl, embedded: undefined };
+  }
+  const embedded: EmbeddedPostgres = await startEmbeddedPostgres({
+    dataDir: path.join(config.dataDir, 'postgres'),
+    logger: logger.child({ component: 'embedded-postgres' }),
+  });
+  logger.info({ port: embedded.port, timings: embedded.timings }, 'embedded PostgreSQL started');
+  await ensureDatabase(embedded.connectionString, CONTROL_PLANE_DATABASE);
+  return { connectionString: withDatabase(embedded.connectionString, CONTROL_PLANE_DATABASE), embedded };
+}
+
+function publicBaseUrl(config: PlatformConfig, port: number): string {
+  return (config.publicUrl ?? `http://localhost:${port}`).replace(/\/$/, '');
+}
+
+function tenantEndpoints(baseUrl: string) {
+  return (tenant: TenantResource, _observed: ObservedTenant): Record<string, string> => {
+    const gateway = `${baseUrl}/t/${tenant.metadata.name}`;
+    const endpoints: Record<string, string> = { gateway };
+    for (const service of tenant.spec.services) endpoints[service] = `${gateway}/${service}/v1`;
+    return endpoints;
+  };
+}
+
+function listen(app: ReturnType<typeof createPlatformApp>, config: PlatformConfig): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(config.port, config.host, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+async function readinessChecks(prisma: PrismaClient, redis: Redis | undefined): Promise<ReadinessCheck[]> {
+  const checks: ReadinessCheck[] = [
+    { name: 'postgres', check: async () => void (await prisma.$queryRaw`SELECT 1`) },
+  ];
+  if (redis) checks.push({ name: 'redis', check: async () => void (await redis.ping()) });
+  return checks;
+}
+
+/** Runs `cleanups` newest first, never letting one failure skip the rest. */
+async function runCleanups(cleanups: Array<() => Promise<void>>, logger: Logger): Promise<void> {
+  for (const cleanup of cleanups.reverse()) {
+    await cleanup().catch((error: unknown) => logger.warn({ err: error }, 'shutdown step failed'));
+  }
+}
+
+/**
+ * Starts the whole platform on one machine: PostgreSQL (embedded unless DATABASE_URL),
+ * migrations, the reconciler with local drivers, and the HTTP API and gateway.
+ */
+export async function startPlatform(config: PlatformConfig, logger: Logger): Promise<RunningPlatform> {
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const cleanups: Array<() => Promise<void>> = [];
+  try {
+    const database = await openDatabase(config, logger);
+    if (database.embedded) {
+      const embedded = database.embedded;
+      cleanups.push(() => embedded.stop());
+    }
+    await createPrismaMigrations({
+      schemaPath: SCHEMA_PATH,
+      migrationsDir: MIGRATIONS_DIR,
+      connectionString: database.connectionString,
+      logger: logger.child({ component: 'migrations' }),
+    }).deploy();
+
+    const prisma = createPrismaClient(database.connectionString);
+    cleanups.push(() => prisma.$disconnect());
+    const adminPool = new pg.Pool({ connectionString: database.connectionString, max: 8 });
+    cleanups.push(() => adminPool.end());
+    const redis = await connectRedis(config, logger);
+    if (redis) cleanups.push(async () => void redis.disconnect());
+
+    await syncPlanCatalog(prisma);
+    const instanceId = await loadInstanceId(prisma);
+    const adminToken = await resolveAdminToken(prisma, config.adminToken);
+
+    const repository = createPrismaTenantRepository(prisma);
+    const keyRing = await createLocalKeyRing({ dataDir: config.dataDir });
+    const adminUrl = new URL(database.connectionString);
+    const local = createLocalTenantDrivers({
+      adminPool,
+      adminConnection: { host: adminUrl.hostname, port: Number(adminUrl.port || 5432) },
+      instanceId,
+      dataDir: config.dataDir,
+      keyRing,
+      secrets: createPrismaTenantSecretStore(prisma),
+      hostEntry: HOST_ENTRY,
+      logger: logger.child({ component: 'drivers' }),
+    });
+    cleanups.push(() => local.services.stopAll());
+
+    // The controller needs the listening port for endpoints; requests that arrive before
+    // it exists are picked up by its first full listing.
+    let controller: TenantController | undefined;
+    const tenants = createTenantService({
+      repository,
+      requestReconcile: (slug) => controller?.enqueue(slug),
+      defaultRegion: 'local',
+    });
+    const apiKeys = createApiKeyService({
+      repository: createPrismaApiKeyRepository(prisma),
+      getTenant: (slug) => repository.get(slug),
+    });
+    const app = createPlatformApp({
+      logger,
+      adminTokenDigest: adminToken.digest,
+      tenants,
+      apiKeys,
+      readinessChecks: await readinessChecks(prisma, redis),
+      gateway: { getTenant: (slug) => repository.get(slug), resolveUpstream: local.services.resolveEndpoint },
+      openApiDocument: createOpenApiDocument(PLATFORM_VERSION),
+    });
+    const server = await listen(app, config);
+    cleanups.push(() => closeServer(server));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+
+    const running = createTenantController({
+      store: repository,
+      reconciler: createTenantReconciler({
+        store: repository,
+        drivers: local.drivers,
+        endpointsFor: tenantEndpoints(publicBaseUrl(config, port)),
+        logger: logger.child({ component: 'reconciler' }),
+      }),
+      logger: logger.child({ component: 'controller' }),
+      concurrency: config.reconcileConcurrency,
+      resyncIntervalMs: config.resyncIntervalMs,
+    });
+    controller = running;
+    local.services.onChange((slug) => running.enqueue(slug));
+    cleanups.push(() => running.stop());
+    await running.start();
+
+    return {
+      url: `http://127.0.0.1:${port}`,
+      generatedAdminToken: adminToken.generatedToken,
+      instanceId,
+      controller: running,
+      close: () => runCleanups(cleanups, logger),
+    };
+  } catch (error) {
+    await runCleanups(cleanups, logger);
+    throw error;
+  }
+}
+
+async function connectRedis(config: PlatformConfig, logger: Logger): Promise<Redis | undefined> {
+  if (config.redisUrl === undefined) return undefined;
+  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', (error: unknown) => logger.warn({ err: error }, 'redis error'));
+  await redis.connect();
+  return redis;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
