@@ -1,0 +1,82 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startTestPostgres, waitFor, type TestPostgres } from '@citadel/test-utils';
+import type { TenantPhase } from '@citadel/contracts';
+import { readPlatformConfig } from '../src/config/platform-config.ts';
+import { createLogger } from '../src/logger.ts';
+import { startPlatform, type RunningPlatform } from '../src/platform.ts';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+/** The platform started in-process on a fresh database of a real PostgreSQL. */
+export interface PlatformFixture {
+  platform: RunningPlatform;
+  databaseUrl: string;
+  dataDir: string;
+  postgres: TestPostgres;
+  api(pathname: string, init?: RequestInit & { token?: string | undefined }): Promise<Response>;
+  waitForPhase(slug: string, phase: TenantPhase, timeoutMs?: number): Promise<TenantView>;
+  close(): Promise<void>;
+}
+
+export interface TenantView {
+  slug: string;
+  metadata: { uid: string; generation: number };
+  status: {
+    phase: TenantPhase;
+    observedGeneration: number;
+    conditions: Array<{ type: string; status: string; reason: string }>;
+    endpoints: Record<string, string>;
+  };
+}
+
+export async function startPlatformFixture(): Promise<PlatformFixture> {
+  const postgres = await startTestPostgres();
+  const databaseUrl = await postgres.createDatabase();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'citadel-cp-'));
+  const config = readPlatformConfig(
+    {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      CITADEL_DATA_DIR: dataDir,
+      CITADEL_ADMIN_TOKEN: ADMIN_TOKEN,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    },
+    process.cwd(),
+  );
+  const platform = await startPlatform(config, createLogger(config.logLevel));
+
+  async function api(pathname: string, init: RequestInit & { token?: string | undefined } = {}) {
+    const { token = ADMIN_TOKEN, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (token !== undefined && token !== '') headers.set('authorization', `Bearer ${token}`);
+    if (typeof rest.body === 'string' && !headers.has('content-type')) headers.set('content-type', 'application/json');
+    return fetch(`${platform.url}${pathname}`, { ...rest, headers });
+  }
+
+  return {
+    platform,
+    databaseUrl,
+    dataDir,
+    postgres,
+    api,
+    async waitForPhase(slug, phase, timeoutMs = 30_000) {
+      return waitFor(
+        async () => {
+          const response = await api(`/api/v1/tenants/${slug}`);
+          const tenant = (await response.json()) as TenantView;
+          const settled = tenant.status.phase === phase && tenant.status.observedGeneration >= tenant.metadata.generation;
+          return settled ? tenant : undefined;
+        },
+        { timeoutMs, description: `tenant ${slug} to reach ${phase}` },
+      );
+    },
+    async close() {
+      await platform.close();
+      await postgres.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
