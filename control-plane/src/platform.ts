@@ -117,7 +117,9 @@ async function runCleanups(cleanups: Array<() => Promise<void>>, logger: Logger)
  * migrations, the reconciler with local drivers, and the HTTP API and gateway.
  */
 export async function startPlatform(config: PlatformConfig, logger: Logger): Promise<RunningPlatform> {
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  // 0711: other users may pass through (the embedded server runs as `postgres` when we are
+  // root) but not list; everything secret below has its own 0700/0600 modes.
+  await mkdir(config.dataDir, { recursive: true, mode: 0o711 });
   const cleanups: Array<() => Promise<void>> = [];
   try {
     const database = await openDatabase(config, logger);

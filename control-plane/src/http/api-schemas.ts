@@ -32,7 +32,7 @@ export const listTenantsQuerySchema = z.strictObject({
 });
 
 export const slugParamSchema = z.strictObject({
-  slug: z.string().max(64).meta({ param: { name: 'slug', in: 'path' }, example: 'acme' }),
+  slug: z.string().max(64).meta({ example: 'acme' }),
 });
 
 const conditionSchema = z
