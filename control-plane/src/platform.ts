@@ -14,9 +14,11 @@ import {
   type TenantController,
 } from '@citadel/operators';
 import {
-  createPrismaMigrations,
+  controlPlaneDatabaseName,
+  createControlPlaneMigrations,
+  embeddedPostgresDir,
+  ensureDatabase,
   startEmbeddedPostgres,
-  withDatabase,
   type EmbeddedPostgres,
 } from '@citadel/postgres';
 import type { PlatformConfig } from './config/platform-config.ts';
@@ -33,10 +35,7 @@ import { createPlatformApp } from './http/platform-app.ts';
 import type { ReadinessCheck } from './http/health-routes.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SCHEMA_PATH = path.resolve(here, '../prisma/schema.prisma');
-const MIGRATIONS_DIR = path.resolve(here, '../prisma/migrations');
 const HOST_ENTRY = path.resolve(here, '../../data-plane/runtime/src/host-main.ts');
-const CONTROL_PLANE_DATABASE = 'citadel';
 export const PLATFORM_VERSION = '0.1.0';
 
 export interface RunningPlatform {
@@ -49,32 +48,21 @@ export interface RunningPlatform {
   close(): Promise<void>;
 }
 
-/** Creates the control plane's database on an embedded server (first start only). */
-async function ensureDatabase(serverUrl: string, database: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
-  } catch (error) {
-    // Two starts racing to create it: the loser sees 42P04 (duplicate_database).
-    if (!(error instanceof Error && 'code' in error && error.code === '42P04')) throw error;
-  } finally {
-    await client.end();
-  }
-}
-
 async function openDatabase(config: PlatformConfig, logger: Logger) {
   if (config.databaseUrl !== undefined) {
     return { connectionString: config.databaseUrl, embedded: undefined };
   }
   const embedded: EmbeddedPostgres = await startEmbeddedPostgres({
-    dataDir: path.join(config.dataDir, 'postgres'),
+    dataDir: embeddedPostgresDir(config.dataDir),
     logger: logger.child({ component: 'embedded-postgres' }),
   });
   logger.info({ port: embedded.port, timings: embedded.timings }, 'embedded PostgreSQL started');
-  await ensureDatabase(embedded.connectionString, CONTROL_PLANE_DATABASE);
-  return { connectionString: withDatabase(embedded.connectionString, CONTROL_PLANE_DATABASE), embedded };
+  try {
+    return { connectionString: await ensureDatabase(embedded.connectionString, controlPlaneDatabaseName), embedded };
+  } catch (error) {
+    await embedded.stop();
+    throw error;
+  }
 }
 
 function publicBaseUrl(config: PlatformConfig, port: number): string {
@@ -127,12 +115,10 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
       const embedded = database.embedded;
       cleanups.push(() => embedded.stop());
     }
-    await createPrismaMigrations({
-      schemaPath: SCHEMA_PATH,
-      migrationsDir: MIGRATIONS_DIR,
-      connectionString: database.connectionString,
-      logger: logger.child({ component: 'migrations' }),
-    }).deploy();
+    await createControlPlaneMigrations(
+      database.connectionString,
+      logger.child({ component: 'migrations' }),
+    ).deploy();
 
     const prisma = createPrismaClient(database.connectionString);
     cleanups.push(() => prisma.$disconnect());

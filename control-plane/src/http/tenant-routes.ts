@@ -24,7 +24,7 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z
 }
 
 function slugOf(request: Request): string {
-  return parse(slugParamSchema, request.params, 'path').slug;
+  return parse(slugParamSchema, { slug: request.params.slug }, 'path').slug;
 }
 
 /** The platform-operator tenant API under /api/v1. Each route parses, calls one use case, maps. */
