@@ -99,8 +99,10 @@ describe('crash safety', () => {
 
     // Every host answers through the gateway of the restarted platform.
     for (const slug of TENANTS) {
-      const health = await api(second.url, `/t/${slug}/healthz`);
-      expect(health.status).toBe(200);
+      await waitFor(async () => ((await api(second.url, `/t/${slug}/healthz`)).status === 200 ? true : undefined), {
+        timeoutMs: 30_000,
+        description: `${slug}'s host to answer`,
+      });
     }
   });
 });

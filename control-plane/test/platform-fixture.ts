@@ -42,6 +42,7 @@ export async function startPlatformFixture(): Promise<PlatformFixture> {
       DATABASE_URL: databaseUrl,
       CITADEL_DATA_DIR: dataDir,
       CITADEL_ADMIN_TOKEN: ADMIN_TOKEN,
+      REDIS_URL: process.env.REDIS_URL,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     },
     process.cwd(),

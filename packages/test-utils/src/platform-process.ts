@@ -32,9 +32,21 @@ export interface PlatformProcess {
  */
 export async function startPlatformProcess(options: PlatformProcessOptions = {}): Promise<PlatformProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'citadel-test-')));
+  const merged: Record<string, string | undefined> = {
+    ...process.env,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    CITADEL_DATA_DIR: dataDir,
+    ...options.env,
+  };
+  // An undefined value means "unset" (spawn would pass the string "undefined").
+  const env = Object.fromEntries(
+    Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
   const child = spawn(process.execPath, [PLATFORM_ENTRY], {
     cwd: repositoryRoot,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', CITADEL_DATA_DIR: dataDir, ...options.env },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
