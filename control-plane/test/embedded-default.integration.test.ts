@@ -1,4 +1,4 @@
-import { access, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { access, chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,9 +22,9 @@ async function tenantPhase(base: string, token: string, slug: string): Promise<s
 
 describe('the embedded default', () => {
   it('runs its own PostgreSQL, prints a token once, keeps data across a clean restart', async () => {
-    // The parent must be enterable by the `postgres` OS user when tests run as root.
+    // The directory must be enterable by the `postgres` OS user when tests run as root.
     dataDir = await mkdtemp(path.join(tmpdir(), 'citadel-embedded-'));
-    await import('node:fs/promises').then((fs) => fs.chmod(dataDir, 0o711));
+    await chmod(dataDir, 0o711);
 
     running = await startPlatformProcess({ dataDir, env: unset });
     const first = running;

@@ -8,5 +8,4 @@ export * from './core/tenant-reconciler.ts';
 export * from './core/tenant-secret-store.ts';
 export * from './core/tenant-store.ts';
 export * from './core/work-queue.ts';
-export * from './drivers/local/local-key-ring.ts';
-export * from './drivers/local/local-tenant-drivers.ts';
+export * from './drivers/local/index.ts';

@@ -5,7 +5,9 @@ import { planTenant } from '../src/core/tenant-planner.ts';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
 
-function tenant(overrides: { suspended?: boolean; deleting?: boolean; plan?: string } = {}): TenantResource {
+function tenant(
+  overrides: { suspended?: boolean; deleting?: boolean; plan?: string } = {},
+): TenantResource {
   const plan = findPlan(overrides.plan ?? 'starter');
   if (!plan) throw new Error('plan missing from catalog');
   const spec = defaultTenantSpec({ slug: 'acme', displayName: 'Acme', plan, region: 'local' });
@@ -39,7 +41,12 @@ function nothingObserved(): ObservedTenant {
     },
     vectorStore: { ready: false, engine: undefined },
     services: { state: 'stopped', endpoint: undefined, restarts: 0, lastError: undefined },
-    gpuPool: { available: false, ready: false, reason: 'NoGpuOnHost', message: 'no GPU on this host' },
+    gpuPool: {
+      available: false,
+      ready: false,
+      reason: 'NoGpuOnHost',
+      message: 'no GPU on this host',
+    },
   };
 }
 
@@ -55,8 +62,18 @@ function everythingReady(): ObservedTenant {
       loginAllowed: true,
     },
     vectorStore: { ready: true, engine: 'exact' },
-    services: { state: 'running', endpoint: 'http://127.0.0.1:40000', restarts: 0, lastError: undefined },
-    gpuPool: { available: false, ready: false, reason: 'NoGpuOnHost', message: 'no GPU on this host' },
+    services: {
+      state: 'running',
+      endpoint: 'http://127.0.0.1:40000',
+      restarts: 0,
+      lastError: undefined,
+    },
+    gpuPool: {
+      available: false,
+      ready: false,
+      reason: 'NoGpuOnHost',
+      message: 'no GPU on this host',
+    },
   };
 }
 
@@ -102,7 +119,12 @@ describe('planTenant', () => {
 
   it('blocks readiness on the GPU pool where the platform can provide one', () => {
     const observed = everythingReady();
-    observed.gpuPool = { available: true, ready: false, reason: 'Provisioning', message: 'node group creating' };
+    observed.gpuPool = {
+      available: true,
+      ready: false,
+      reason: 'Provisioning',
+      message: 'node group creating',
+    };
     const plan = planTenant(tenant({ plan: 'enterprise' }), observed, NOW);
     expect(plan.actions).toEqual([{ component: 'gpuPool', type: 'ensure' }]);
     expect(plan.phase).toBe('Provisioning');
@@ -122,7 +144,9 @@ describe('planTenant', () => {
 
   it('rotates the data key once it is older than the rotation period', () => {
     const observed = everythingReady();
-    observed.keys.versions = [{ version: 1, active: true, createdAt: new Date('2026-01-01T00:00:00Z') }];
+    observed.keys.versions = [
+      { version: 1, active: true, createdAt: new Date('2026-01-01T00:00:00Z') },
+    ];
     const plan = planTenant(tenant(), observed, NOW);
     expect(plan.actions).toEqual([{ component: 'keys', type: 'create-version', version: 2 }]);
   });
@@ -134,7 +158,12 @@ describe('planTenant', () => {
       { component: 'database', type: 'deny-login' },
     ]);
     const suspended = everythingReady();
-    suspended.services = { state: 'stopped', endpoint: undefined, restarts: 0, lastError: undefined };
+    suspended.services = {
+      state: 'stopped',
+      endpoint: undefined,
+      restarts: 0,
+      lastError: undefined,
+    };
     suspended.database.loginAllowed = false;
     const settled = planTenant(tenant({ suspended: true }), suspended, NOW);
     expect(settled.actions).toEqual([]);
@@ -143,7 +172,12 @@ describe('planTenant', () => {
 
   it('resumes by re-enabling login before starting services', () => {
     const observed = everythingReady();
-    observed.services = { state: 'stopped', endpoint: undefined, restarts: 0, lastError: undefined };
+    observed.services = {
+      state: 'stopped',
+      endpoint: undefined,
+      restarts: 0,
+      lastError: undefined,
+    };
     observed.database.loginAllowed = false;
     const plan = planTenant(tenant(), observed, NOW);
     expect(plan.actions).toEqual([

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +32,8 @@ export interface PlatformProcess {
  */
 export async function startPlatformProcess(options: PlatformProcessOptions = {}): Promise<PlatformProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'citadel-test-')));
+  // mkdtemp makes 0700; the embedded server runs as `postgres` when we are root and must pass through.
+  if (options.dataDir === undefined) await chmod(dataDir, 0o711);
   const merged: Record<string, string | undefined> = {
     ...process.env,
     PORT: '0',

@@ -30,7 +30,7 @@ const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
 async function main(): Promise<void> {
   const platform = await startPlatformProcess({
-    env: { CITADEL_ADMIN_TOKEN: token, LOG_LEVEL: 'warn' },
+    env: { CITADEL_ADMIN_TOKEN: token, DATABASE_URL: process.env.DATABASE_URL },
     startTimeoutMs: 180_000,
   });
   const pid = platform.child.pid ?? 0;

@@ -1,0 +1,245 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type pg from 'pg';
+import type { DataPlaneService, DataPlaneServiceFactory } from './data-plane-service.ts';
+import type { HostLogger } from './host-logger.ts';
+import { sendJson, sendProblem } from './problem-response.ts';
+
+const { createRequire } = process.getBuiltinModule('node:module');
+const require = createRequire(import.meta.url);
+
+// `import … from 'node:http'` builds an ES module namespace, which reads every export of
+// http, lazy ones included (its WebSocket exports load undici): ~35 ms of CPU on each host
+// start, the largest share of it. The CommonJS module object costs ~4 ms.
+const { createServer } = process.getBuiltinModule('node:http');
+
+export interface DataPlaneHostOptions {
+  tenantSlug: string;
+  tenantId: string;
+  /** The tenant's own role on the tenant's own database; the host gets no other credentials. */
+  databaseUrl: string;
+  /** Enabled services (`CITADEL_SERVICES`). */
+  services: readonly string[];
+  logger: HostLogger;
+  /** The services this build can run, by name; defaults to none. */
+  serviceFactories?: Readonly<Record<string, DataPlaneServiceFactory>>;
+  /** Pool size; the tenant role's CONNECTION LIMIT must leave room for it. Default 5. */
+  maxDatabaseConnections?: number;
+  /** How long `/healthz` waits for the database. Default 2000 ms. */
+  healthTimeoutMs?: number;
+}
+
+export interface DataPlaneHost {
+  readonly server: Server;
+  /** The tenant's database pool, shared by all its services. */
+  readonly pool: pg.Pool;
+  /** Listens on `host` (default 127.0.0.1) and resolves with the bound port. */
+  listen(port: number, host?: string): Promise<number>;
+  /** Stops accepting, lets requests in flight finish, closes services and the pool. */
+  close(): Promise<void>;
+}
+
+/** The body of `GET /healthz`. */
+export interface HostHealth {
+  status: 'ok' | 'degraded';
+  tenant: { slug: string; id: string };
+  database:
+    | { connected: true; user: string; database: string; latencyMs: number }
+    | { connected: false; error: string };
+  services: { enabled: string[]; deployed: string[] };
+}
+
+/**
+ * One tenant's data plane: a bare `node:http` server (no framework, for start time and
+ * throughput) answering `/healthz` and mounting each enabled service at `/{service}/…`.
+ */
+export function createDataPlaneHost(options: DataPlaneHostOptions): DataPlaneHost {
+  const { tenantSlug, tenantId, logger } = options;
+  const tenant = { slug: tenantSlug, id: tenantId };
+  const healthTimeoutMs = options.healthTimeoutMs ?? 2_000;
+  const database = createLazyPool(
+    {
+      connectionString: options.databaseUrl,
+      max: options.maxDatabaseConnections ?? 5,
+      // Hosts are many and mostly idle: give connections back to the shared server soon.
+      idleTimeoutMillis: 10_000,
+      connectionTimeoutMillis: healthTimeoutMs,
+      application_name: `citadel-host:${tenantSlug}`,
+    },
+    logger,
+  );
+
+  const enabled = new Set(options.services);
+  const factories = options.serviceFactories ?? {};
+  const mounted = new Map<string, DataPlaneService>();
+  for (const name of enabled) {
+    const factory = factories[name];
+    if (factory) {
+      mounted.set(
+        name,
+        factory({
+          tenant,
+          get pool() {
+            return database.pool();
+          },
+          logger,
+        }),
+      );
+    }
+  }
+
+  const health = async (): Promise<HostHealth> => {
+    const services = { enabled: [...enabled], deployed: [...mounted.keys()] };
+    const started = performance.now();
+    try {
+      const { rows } = await withTimeout(
+        database
+          .pool()
+          .query<{ user: string; database: string }>(
+            'SELECT current_user AS "user", current_database() AS "database"',
+          ),
+        healthTimeoutMs,
+      );
+      const latencyMs = Math.round((performance.now() - started) * 100) / 100;
+      const row = rows[0] ?? { user: '', database: '' };
+      return { status: 'ok', tenant, database: { connected: true, ...row, latencyMs }, services };
+    } catch (error) {
+      const message = (error as Error).message;
+      logger.warn({ error: message }, 'health check could not reach the database');
+      return {
+        status: 'degraded',
+        tenant,
+        database: { connected: false, error: message },
+        services,
+      };
+    }
+  };
+
+  const serveHealth = async (request: IncomingMessage, response: ServerResponse) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      sendProblem(
+        response,
+        { type: 'method-not-allowed', title: 'Method Not Allowed', status: 405 },
+        { allow: 'GET, HEAD' },
+      );
+      return;
+    }
+    const body = await health();
+    sendJson(response, body.status === 'ok' ? 200 : 503, body);
+  };
+
+  /** The 404 for a path no service answers: a known service not deployed here, or nothing. */
+  const notFound = (response: ServerResponse, path: string, name: string | undefined) => {
+    if (name !== undefined && (enabled.has(name) || name in factories)) {
+      sendProblem(response, {
+        type: 'service-not-deployed',
+        title: 'Service not deployed',
+        status: 404,
+        detail: enabled.has(name)
+          ? `The ${name} service is enabled for tenant ${tenantSlug} but not deployed on this host yet.`
+          : `The ${name} service is not enabled for tenant ${tenantSlug}.`,
+      });
+      return;
+    }
+    sendProblem(response, {
+      type: 'not-found',
+      title: 'Not Found',
+      status: 404,
+      detail: `No route for ${path}.`,
+    });
+  };
+
+  const route = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = request.url ?? '/';
+    const path = url.split('?', 1)[0] ?? '/';
+    if (path === '/healthz') {
+      await serveHealth(request, response);
+      return;
+    }
+    const name = /^\/([^/]+)(\/.*)?$/.exec(path)?.[1];
+    const service = name === undefined ? undefined : mounted.get(name);
+    if (!service) {
+      notFound(response, path, name);
+      return;
+    }
+    // Everything after `/{name}`, query string included.
+    await service.handle(request, response, url.slice(service.name.length + 1) || '/');
+  };
+
+  const server = createServer((request, response) => {
+    route(request, response).catch((error: unknown) => {
+      logger.error({ error, url: request.url, method: request.method }, 'request failed');
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      sendProblem(response, { type: 'internal', title: 'Internal Server Error', status: 500 });
+    });
+  });
+
+  return {
+    server,
+    get pool() {
+      return database.pool();
+    },
+    listen(port, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve((server.address() as AddressInfo).port);
+        });
+      });
+    },
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+      await Promise.allSettled(
+        [...mounted.values()].map(async (service) => {
+          await service.close?.();
+        }),
+      );
+      await database.end();
+    },
+  };
+}
+
+/**
+ * The tenant's pool, created on first use. Loading pg costs ~12 ms of CPU, and a burst of
+ * tenant creations starts many hosts at once, none of which needs its database until
+ * its first request; `require` (not `import`) lets the load happen synchronously then.
+ */
+function createLazyPool(
+  config: pg.PoolConfig,
+  logger: HostLogger,
+): { pool(): pg.Pool; end(): Promise<void> } {
+  let pool: pg.Pool | undefined;
+  return {
+    pool() {
+      if (!pool) {
+        const { Pool } = require('pg') as typeof pg;
+        pool = new Pool(config);
+        // An idle connection dropped by the server (restart, suspension) must not kill the host.
+        pool.on('error', (error) => {
+          logger.warn({ error: error.message }, 'idle database connection lost');
+        });
+      }
+      return pool;
+    },
+    async end() {
+      await pool?.end();
+    },
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`database did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

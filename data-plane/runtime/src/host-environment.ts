@@ -1,0 +1,81 @@
+/** The host's configuration, read once from its environment by `host-main.ts`. */
+export interface HostEnvironment {
+  tenantSlug: string;
+  tenantId: string;
+  /** `postgres(ql)://` URL with the tenant's own role and database. */
+  databaseUrl: string;
+  /** Enabled services, in `CITADEL_SERVICES` order, without duplicates. */
+  services: string[];
+  /** 0 picks a free port. */
+  port: number;
+}
+
+export type HostEnvironmentResult =
+  { ok: true; environment: HostEnvironment } | { ok: false; problems: string[] };
+
+/** The tenant slug rule of `@citadel/contracts` (not imported: see `problem-response.ts`). */
+const SLUG_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+const SERVICE_NAME_PATTERN = /^[a-z][a-z0-9-]*$/;
+
+/**
+ * Validates the host's environment by hand (zod would cost start time) and lists every
+ * problem at once, so a misconfigured host says all that is wrong in one log line.
+ */
+export function readHostEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+): HostEnvironmentResult {
+  const problems: string[] = [];
+  const required = (name: string): string => {
+    const value = env[name]?.trim() ?? '';
+    if (value === '') problems.push(`${name} is required`);
+    return value;
+  };
+
+  const tenantSlug = required('CITADEL_TENANT_SLUG');
+  if (tenantSlug && (tenantSlug.length > 40 || !SLUG_PATTERN.test(tenantSlug))) {
+    problems.push(`CITADEL_TENANT_SLUG ${JSON.stringify(tenantSlug)} is not a tenant slug`);
+  }
+  const tenantId = required('CITADEL_TENANT_ID');
+  const databaseUrl = required('CITADEL_TENANT_DATABASE_URL');
+  if (databaseUrl && !isPostgresUrl(databaseUrl)) {
+    // Never echo the value: it holds the password.
+    problems.push('CITADEL_TENANT_DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  const services = readServices(env.CITADEL_SERVICES, problems);
+  const port = readPort(env.PORT, problems);
+
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, environment: { tenantSlug, tenantId, databaseUrl, services, port } };
+}
+
+function readServices(value: string | undefined, problems: string[]): string[] {
+  const names = (value ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name.length > 0);
+  for (const name of names) {
+    if (!SERVICE_NAME_PATTERN.test(name)) {
+      problems.push(`CITADEL_SERVICES entry ${JSON.stringify(name)} is not a service name`);
+    }
+  }
+  return [...new Set(names)];
+}
+
+function readPort(value: string | undefined, problems: string[]): number {
+  const text = value?.trim() ?? '';
+  if (text === '') return 0;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65_535) {
+    problems.push(`PORT ${JSON.stringify(text)} must be an integer from 0 to 65535`);
+  }
+  return port;
+}
+
+function isPostgresUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'postgres:' || url.protocol === 'postgresql:';
+  } catch {
+    return false;
+  }
+}
