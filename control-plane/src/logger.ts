@@ -8,7 +8,12 @@ export function createLogger(level: string): Logger {
     level,
     base: { service: 'control-plane' },
     redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', '*.password'],
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'headers.authorization',
+        '*.password',
+      ],
       censor: '[redacted]',
     },
   });

@@ -28,7 +28,10 @@ async function main(): Promise<void> {
         `export CITADEL_ADMIN_TOKEN=${platform.generatedAdminToken}\n\n`,
     );
   }
-  logger.info({ url: platform.url, instanceId: platform.instanceId, dataDir: config.dataDir }, 'Citadel is up');
+  logger.info(
+    { url: platform.url, instanceId: platform.instanceId, dataDir: config.dataDir },
+    'Citadel is up',
+  );
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -48,6 +51,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`citadel: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `citadel: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

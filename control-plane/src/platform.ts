@@ -27,7 +27,11 @@ import { createPrismaApiKeyRepository } from './adapters/prisma-api-key-reposito
 import { createPrismaClient, type PrismaClient } from './adapters/prisma-client.ts';
 import { createPrismaTenantRepository } from './adapters/prisma-tenant-repository.ts';
 import { createPrismaTenantSecretStore } from './adapters/prisma-tenant-secret-store.ts';
-import { loadInstanceId, resolveAdminToken, syncPlanCatalog } from './adapters/platform-settings.ts';
+import {
+  loadInstanceId,
+  resolveAdminToken,
+  syncPlanCatalog,
+} from './adapters/platform-settings.ts';
 import { createApiKeyService } from './domain/api-key.service.ts';
 import { createTenantService } from './domain/tenant.service.ts';
 import { createOpenApiDocument } from './http/openapi-document.ts';
@@ -58,7 +62,10 @@ async function openDatabase(config: PlatformConfig, logger: Logger) {
   });
   logger.info({ port: embedded.port, timings: embedded.timings }, 'embedded PostgreSQL started');
   try {
-    return { connectionString: await ensureDatabase(embedded.connectionString, controlPlaneDatabaseName), embedded };
+    return {
+      connectionString: await ensureDatabase(embedded.connectionString, controlPlaneDatabaseName),
+      embedded,
+    };
   } catch (error) {
     await embedded.stop();
     throw error;
@@ -78,18 +85,33 @@ function tenantEndpoints(baseUrl: string) {
   };
 }
 
-function listen(app: ReturnType<typeof createPlatformApp>, config: PlatformConfig): Promise<Server> {
+function listen(
+  app: ReturnType<typeof createPlatformApp>,
+  config: PlatformConfig,
+): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(config.port, config.host, () => resolve(server));
     server.once('error', reject);
   });
 }
 
-async function readinessChecks(prisma: PrismaClient, redis: Redis | undefined): Promise<ReadinessCheck[]> {
+function readinessChecks(prisma: PrismaClient, redis: Redis | undefined): ReadinessCheck[] {
   const checks: ReadinessCheck[] = [
-    { name: 'postgres', check: async () => void (await prisma.$queryRaw`SELECT 1`) },
+    {
+      name: 'postgres',
+      check: async () => {
+        await prisma.$queryRaw`SELECT 1`;
+      },
+    },
   ];
-  if (redis) checks.push({ name: 'redis', check: async () => void (await redis.ping()) });
+  if (redis) {
+    checks.push({
+      name: 'redis',
+      check: async () => {
+        await redis.ping();
+      },
+    });
+  }
   return checks;
 }
 
@@ -104,7 +126,10 @@ async function runCleanups(cleanups: Array<() => Promise<void>>, logger: Logger)
  * Starts the whole platform on one machine: PostgreSQL (embedded unless DATABASE_URL),
  * migrations, the reconciler with local drivers, and the HTTP API and gateway.
  */
-export async function startPlatform(config: PlatformConfig, logger: Logger): Promise<RunningPlatform> {
+export async function startPlatform(
+  config: PlatformConfig,
+  logger: Logger,
+): Promise<RunningPlatform> {
   // 0711: other users may pass through (the embedded server runs as `postgres` when we are
   // root) but not list; everything secret below has its own 0700/0600 modes.
   await mkdir(config.dataDir, { recursive: true, mode: 0o711 });
@@ -125,7 +150,12 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
     const adminPool = new pg.Pool({ connectionString: database.connectionString, max: 8 });
     cleanups.push(() => adminPool.end());
     const redis = await connectRedis(config, logger);
-    if (redis) cleanups.push(async () => void redis.disconnect());
+    if (redis) {
+      cleanups.push(() => {
+        redis.disconnect();
+        return Promise.resolve();
+      });
+    }
 
     await syncPlanCatalog(prisma);
     const instanceId = await loadInstanceId(prisma);
@@ -148,6 +178,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
 
     // The controller needs the listening port for endpoints; requests that arrive before
     // it exists are picked up by its first full listing.
+    // eslint-disable-next-line prefer-const -- read by requestReconcile before it is assigned (TDZ)
     let controller: TenantController | undefined;
     const tenants = createTenantService({
       repository,
@@ -163,8 +194,11 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
       adminTokenDigest: adminToken.digest,
       tenants,
       apiKeys,
-      readinessChecks: await readinessChecks(prisma, redis),
-      gateway: { getTenant: (slug) => repository.get(slug), resolveUpstream: local.services.resolveEndpoint },
+      readinessChecks: readinessChecks(prisma, redis),
+      gateway: {
+        getTenant: (slug) => repository.get(slug),
+        resolveUpstream: (slug) => local.services.resolveEndpoint(slug),
+      },
       openApiDocument: createOpenApiDocument(PLATFORM_VERSION),
     });
     const server = await listen(app, config);

@@ -32,7 +32,10 @@ async function api(base: string, pathname: string, init: RequestInit = {}): Prom
   });
 }
 
-async function query<T extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<T[]> {
+async function query<T extends pg.QueryResultRow>(
+  sql: string,
+  values: unknown[] = [],
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -44,7 +47,11 @@ async function query<T extends pg.QueryResultRow>(sql: string, values: unknown[]
 
 describe('crash safety', () => {
   it('converges after SIGKILL of the control plane mid-provisioning: every tenant Ready, one database and role each', async () => {
-    const env = { DATABASE_URL: databaseUrl, CITADEL_ADMIN_TOKEN: ADMIN_TOKEN, CITADEL_RECONCILE_CONCURRENCY: '4' };
+    const env = {
+      DATABASE_URL: databaseUrl,
+      CITADEL_ADMIN_TOKEN: ADMIN_TOKEN,
+      CITADEL_RECONCILE_CONCURRENCY: '4',
+    };
     platform = await startPlatformProcess({ env });
     const first = platform;
     const responses = await Promise.all(
@@ -59,13 +66,17 @@ describe('crash safety', () => {
     // Kill as soon as provisioning is under way, before it can finish.
     await waitFor(
       async () => {
-        const rows = await query<{ count: string }>("SELECT count(*) FROM tenants WHERE phase = 'Provisioning'");
+        const rows = await query<{ count: string }>(
+          "SELECT count(*) FROM tenants WHERE phase = 'Provisioning'",
+        );
         return Number(rows[0]?.count) > 0 ? true : undefined;
       },
       { intervalMs: 5, description: 'provisioning to start' },
     );
     await first.stop('SIGKILL');
-    const readyBeforeKill = await query<{ count: string }>("SELECT count(*) FROM tenants WHERE phase = 'Ready'");
+    const readyBeforeKill = await query<{ count: string }>(
+      "SELECT count(*) FROM tenants WHERE phase = 'Ready'",
+    );
     expect(Number(readyBeforeKill[0]?.count)).toBeLessThan(TENANTS.length);
 
     platform = await startPlatformProcess({ env, dataDir: first.dataDir });
@@ -74,7 +85,9 @@ describe('crash safety', () => {
       async () => {
         const phases = await Promise.all(
           TENANTS.map(async (slug) => {
-            const tenant = (await (await api(second.url, `/api/v1/tenants/${slug}`)).json()) as { status: { phase: string } };
+            const tenant = (await (await api(second.url, `/api/v1/tenants/${slug}`)).json()) as {
+              status: { phase: string };
+            };
             return tenant.status.phase;
           }),
         );
@@ -83,26 +96,36 @@ describe('crash safety', () => {
       { timeoutMs: 90_000, intervalMs: 250, description: 'all tenants Ready after the restart' },
     );
 
-    const instance = await query<{ value: string }>("SELECT value FROM platform_settings WHERE key = 'instance_id'");
+    const instance = await query<{ value: string }>(
+      "SELECT value FROM platform_settings WHERE key = 'instance_id'",
+    );
     const prefix = `citadel_${instance[0]?.value}_crash_`;
-    const databases = await query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY 1', [
-      `${prefix}%`,
-    ]);
-    const roles = await query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname LIKE $1 ORDER BY 1', [
-      `${prefix}%`,
-    ]);
+    const databases = await query<{ datname: string }>(
+      'SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY 1',
+      [`${prefix}%`],
+    );
+    const roles = await query<{ rolname: string }>(
+      'SELECT rolname FROM pg_roles WHERE rolname LIKE $1 ORDER BY 1',
+      [`${prefix}%`],
+    );
     const expected = TENANTS.map((slug) => `${prefix}${slug.slice('crash-'.length)}`).sort();
     expect(databases.map((row) => row.datname)).toEqual(expected);
     expect(roles.map((row) => row.rolname)).toEqual(expected);
-    const keys = await query<{ count: string }>('SELECT count(*) FROM tenant_data_keys WHERE active');
+    const keys = await query<{ count: string }>(
+      'SELECT count(*) FROM tenant_data_keys WHERE active',
+    );
     expect(Number(keys[0]?.count)).toBe(TENANTS.length);
 
     // Every host answers through the gateway of the restarted platform.
     for (const slug of TENANTS) {
-      await waitFor(async () => ((await api(second.url, `/t/${slug}/healthz`)).status === 200 ? true : undefined), {
-        timeoutMs: 30_000,
-        description: `${slug}'s host to answer`,
-      });
+      await waitFor(
+        async () =>
+          (await api(second.url, `/t/${slug}/healthz`)).status === 200 ? true : undefined,
+        {
+          timeoutMs: 30_000,
+          description: `${slug}'s host to answer`,
+        },
+      );
     }
   });
 });

@@ -15,7 +15,9 @@ afterAll(async () => {
 });
 
 async function tenantPhase(base: string, token: string, slug: string): Promise<string | undefined> {
-  const response = await fetch(`${base}/api/v1/tenants/${slug}`, { headers: { authorization: `Bearer ${token}` } });
+  const response = await fetch(`${base}/api/v1/tenants/${slug}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   if (response.status !== 200) return undefined;
   return ((await response.json()) as { status: { phase: string } }).status.phase;
 }
@@ -42,22 +44,32 @@ describe('the embedded default', () => {
       body: JSON.stringify({ slug: 'embedded-co', displayName: 'Embedded Co', plan: 'business' }),
     });
     expect(created.status).toBe(202);
-    await waitFor(async () => ((await tenantPhase(first.url, token ?? '', 'embedded-co')) === 'Ready' ? true : undefined), {
-      timeoutMs: 30_000,
-      description: 'tenant Ready on the embedded database',
-    });
+    await waitFor(
+      async () =>
+        (await tenantPhase(first.url, token ?? '', 'embedded-co')) === 'Ready' ? true : undefined,
+      {
+        timeoutMs: 30_000,
+        description: 'tenant Ready on the embedded database',
+      },
+    );
 
     expect(await first.stop('SIGTERM')).toBe(0);
     // A clean shutdown stops the embedded server too.
-    await expect(access(path.join(dataDir, 'postgres', 'pgdata', 'postmaster.pid'))).rejects.toThrow();
+    await expect(
+      access(path.join(dataDir, 'postgres', 'pgdata', 'postmaster.pid')),
+    ).rejects.toThrow();
 
     running = await startPlatformProcess({ dataDir, env: unset });
     const second = running;
     expect(second.output.join('\n')).not.toMatch(/CITADEL_ADMIN_TOKEN=/);
-    await waitFor(async () => ((await tenantPhase(second.url, token ?? '', 'embedded-co')) === 'Ready' ? true : undefined), {
-      timeoutMs: 30_000,
-      description: 'tenant Ready again after the restart',
-    });
+    await waitFor(
+      async () =>
+        (await tenantPhase(second.url, token ?? '', 'embedded-co')) === 'Ready' ? true : undefined,
+      {
+        timeoutMs: 30_000,
+        description: 'tenant Ready again after the restart',
+      },
+    );
     // Status is from the last run until the restarted reconciler has looked again; the
     // host itself is the proof that the tenant was brought back.
     const health = await waitFor(

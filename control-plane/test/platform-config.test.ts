@@ -15,18 +15,27 @@ describe('readPlatformConfig', () => {
   });
 
   it('treats empty variables as unset', () => {
-    const config = readPlatformConfig({ DATABASE_URL: '', REDIS_URL: '', CITADEL_ADMIN_TOKEN: '' }, '/srv');
+    const config = readPlatformConfig(
+      { DATABASE_URL: '', REDIS_URL: '', CITADEL_ADMIN_TOKEN: '' },
+      '/srv',
+    );
     expect(config.databaseUrl).toBeUndefined();
     expect(config.redisUrl).toBeUndefined();
     expect(config.adminToken).toBeUndefined();
   });
 
   it('names every invalid variable', () => {
-    expect(() => readPlatformConfig({ PORT: 'eighty', DATABASE_URL: 'not a url', CITADEL_ADMIN_TOKEN: 'short' }, '/')).toThrow(
-      ConfigError,
-    );
+    expect(() =>
+      readPlatformConfig(
+        { PORT: 'eighty', DATABASE_URL: 'not a url', CITADEL_ADMIN_TOKEN: 'short' },
+        '/',
+      ),
+    ).toThrow(ConfigError);
     try {
-      readPlatformConfig({ PORT: 'eighty', DATABASE_URL: 'not a url', CITADEL_ADMIN_TOKEN: 'short' }, '/');
+      readPlatformConfig(
+        { PORT: 'eighty', DATABASE_URL: 'not a url', CITADEL_ADMIN_TOKEN: 'short' },
+        '/',
+      );
     } catch (error) {
       expect(String(error)).toMatch(/PORT/);
       expect(String(error)).toMatch(/DATABASE_URL/);

@@ -52,8 +52,9 @@ export async function startPlatformFixture(): Promise<PlatformFixture> {
   async function api(pathname: string, init: RequestInit & { token?: string | undefined } = {}) {
     const { token = ADMIN_TOKEN, ...rest } = init;
     const headers = new Headers(rest.headers);
-    if (token !== undefined && token !== '') headers.set('authorization', `Bearer ${token}`);
-    if (typeof rest.body === 'string' && !headers.has('content-type')) headers.set('content-type', 'application/json');
+    if (token !== '') headers.set('authorization', `Bearer ${token}`);
+    if (typeof rest.body === 'string' && !headers.has('content-type'))
+      headers.set('content-type', 'application/json');
     return fetch(`${platform.url}${pathname}`, { ...rest, headers });
   }
 
@@ -68,7 +69,9 @@ export async function startPlatformFixture(): Promise<PlatformFixture> {
         async () => {
           const response = await api(`/api/v1/tenants/${slug}`);
           const tenant = (await response.json()) as TenantView;
-          const settled = tenant.status.phase === phase && tenant.status.observedGeneration >= tenant.metadata.generation;
+          const settled =
+            tenant.status.phase === phase &&
+            tenant.status.observedGeneration >= tenant.metadata.generation;
           return settled ? tenant : undefined;
         },
         { timeoutMs, description: `tenant ${slug} to reach ${phase}` },

@@ -59,8 +59,9 @@ describe('createWorkQueue', () => {
     const started = Date.now();
     const queue = createWorkQueue({
       concurrency: 1,
-      process: async () => {
+      process: () => {
         seen.push(Date.now() - started);
+        return Promise.resolve();
       },
     });
     queue.addAfter('later', 50);

@@ -7,7 +7,11 @@ const INSTANCE_ID_KEY = 'instance_id';
 const ADMIN_TOKEN_DIGEST_KEY = 'admin_token_sha256';
 
 /** Reads a setting, creating it with `create()` when absent; concurrent starts agree on one value. */
-async function getOrCreateSetting(prisma: PrismaClient, key: string, create: () => string): Promise<{ value: string; created: boolean }> {
+async function getOrCreateSetting(
+  prisma: PrismaClient,
+  key: string,
+  create: () => string,
+): Promise<{ value: string; created: boolean }> {
   const candidate = create();
   const inserted = await prisma.platformSetting.createMany({
     data: [{ key, value: candidate }],
@@ -44,7 +48,8 @@ export async function resolveAdminToken(
   prisma: PrismaClient,
   configured: string | undefined,
 ): Promise<AdminTokenResolution> {
-  if (configured !== undefined) return { digest: digestSecret(configured), generatedToken: undefined };
+  if (configured !== undefined)
+    return { digest: digestSecret(configured), generatedToken: undefined };
   let token: string | undefined;
   const setting = await getOrCreateSetting(prisma, ADMIN_TOKEN_DIGEST_KEY, () => {
     token = generateSecret('ctd_admin');
@@ -63,6 +68,10 @@ export async function syncPlanCatalog(prisma: PrismaClient): Promise<void> {
       gpuEntitled: plan.gpuEntitled,
       limits: JSON.parse(JSON.stringify(plan.limits)) as object,
     };
-    await prisma.plan.upsert({ where: { id: plan.id }, create: { id: plan.id, ...data }, update: data });
+    await prisma.plan.upsert({
+      where: { id: plan.id },
+      create: { id: plan.id, ...data },
+      update: data,
+    });
   }
 }

@@ -22,7 +22,10 @@ export function createPrismaApiKeyRepository(prisma: PrismaClient): ApiKeyReposi
       return toRecord(await prisma.apiKey.create({ data: { tenantId, ...key } }));
     },
     async list(tenantId) {
-      const rows = await prisma.apiKey.findMany({ where: { tenantId }, orderBy: { createdAt: 'asc' } });
+      const rows = await prisma.apiKey.findMany({
+        where: { tenantId },
+        orderBy: { createdAt: 'asc' },
+      });
       return rows.map(toRecord);
     },
     async revoke(tenantId, keyId) {
@@ -34,7 +37,9 @@ export function createPrismaApiKeyRepository(prisma: PrismaClient): ApiKeyReposi
       return result.count === 1;
     },
     async findActiveByDigest(tenantId, secretHash) {
-      const row = await prisma.apiKey.findFirst({ where: { tenantId, secretHash, revokedAt: null } });
+      const row = await prisma.apiKey.findFirst({
+        where: { tenantId, secretHash, revokedAt: null },
+      });
       return row ? toRecord(row) : undefined;
     },
     async touch(keyId, usedAt) {

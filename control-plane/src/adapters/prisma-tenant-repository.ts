@@ -77,7 +77,9 @@ export function createPrismaTenantRepository(prisma: PrismaClient): TenantReposi
         return toResource(row);
       } catch (error) {
         if (isUniqueViolation(error)) {
-          throw new TenantError('tenant-exists', `A tenant "${spec.slug}" exists already.`, { slug: spec.slug });
+          throw new TenantError('tenant-exists', `A tenant "${spec.slug}" exists already.`, {
+            slug: spec.slug,
+          });
         }
         throw error;
       }
@@ -139,7 +141,10 @@ export function createPrismaTenantRepository(prisma: PrismaClient): TenantReposi
     },
 
     async listSlugs(): Promise<string[]> {
-      const rows = await prisma.tenant.findMany({ select: { slug: true }, orderBy: { createdAt: 'asc' } });
+      const rows = await prisma.tenant.findMany({
+        select: { slug: true },
+        orderBy: { createdAt: 'asc' },
+      });
       return rows.map((row) => row.slug);
     },
 
@@ -157,12 +162,14 @@ export function createPrismaTenantRepository(prisma: PrismaClient): TenantReposi
 
     async removeFinalizer(slug: string, uid: string, finalizer: string): Promise<void> {
       await prisma.$transaction(async (tx) => {
-        const rows = await tx.$queryRaw<Array<{ finalizers: string[]; deletion_requested_at: Date | null }>>`
+        const rows = await tx.$queryRaw<
+          Array<{ finalizers: string[]; deletion_requested_at: Date | null }>
+        >`
           UPDATE tenants SET finalizers = array_remove(finalizers, ${finalizer}), updated_at = now()
           WHERE slug = ${slug} AND id = ${uid}::uuid
           RETURNING finalizers, deletion_requested_at`;
         const row = rows[0];
-        if (row && row.finalizers.length === 0 && row.deletion_requested_at !== null) {
+        if (row?.finalizers.length === 0 && row.deletion_requested_at !== null) {
           await tx.tenant.delete({ where: { id: uid } });
         }
       });

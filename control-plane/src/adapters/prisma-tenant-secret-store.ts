@@ -23,7 +23,10 @@ export function createPrismaTenantSecretStore(prisma: PrismaClient): TenantSecre
           where: { tenantId_version: { tenantId: tenantUid, version: key.version } },
         });
         if (existing) return;
-        await tx.tenantDataKey.updateMany({ where: { tenantId: tenantUid }, data: { active: false } });
+        await tx.tenantDataKey.updateMany({
+          where: { tenantId: tenantUid },
+          data: { active: false },
+        });
         await tx.tenantDataKey.create({
           data: {
             tenantId: tenantUid,

@@ -14,7 +14,10 @@ export interface ApiKeyRecord {
 }
 
 export interface ApiKeyRepository {
-  insert(tenantId: string, key: { name: string; prefix: string; secretHash: string; scopes: string[] }): Promise<ApiKeyRecord>;
+  insert(
+    tenantId: string,
+    key: { name: string; prefix: string; secretHash: string; scopes: string[] },
+  ): Promise<ApiKeyRecord>;
   list(tenantId: string): Promise<ApiKeyRecord[]>;
   /** Revokes the key if it belongs to `tenantId`; false when there is no such key. */
   revoke(tenantId: string, keyId: string): Promise<boolean>;

@@ -18,9 +18,15 @@ export interface TenantRepository {
   /** Inserts a tenant; throws TenantError('tenant-exists') when the slug is taken. */
   create(spec: TenantSpec, finalizers: string[]): Promise<TenantResource>;
   get(slug: string): Promise<TenantResource | undefined>;
-  list(limit: number, after: TenantCursor | undefined): Promise<{ items: TenantResource[]; last: TenantCursor | undefined; more: boolean }>;
+  list(
+    limit: number,
+    after: TenantCursor | undefined,
+  ): Promise<{ items: TenantResource[]; last: TenantCursor | undefined; more: boolean }>;
   /** Replaces the spec and bumps `generation` when it changed. */
-  updateSpec(slug: string, change: (spec: TenantSpec) => TenantSpec): Promise<TenantResource | undefined>;
+  updateSpec(
+    slug: string,
+    change: (spec: TenantSpec) => TenantSpec,
+  ): Promise<TenantResource | undefined>;
   /** Marks a tenant for deletion (idempotent); the reconciler removes it once its finalizers are gone. */
   markForDeletion(slug: string): Promise<TenantResource | undefined>;
 }

@@ -24,7 +24,9 @@ export interface TenantServiceDeps {
 }
 
 function encodeCursor(cursor: TenantCursor): string {
-  return Buffer.from(JSON.stringify({ c: cursor.createdAt.toISOString(), i: cursor.id })).toString('base64url');
+  return Buffer.from(JSON.stringify({ c: cursor.createdAt.toISOString(), i: cursor.id })).toString(
+    'base64url',
+  );
 }
 
 function decodeCursor(cursor: string): TenantCursor {
@@ -33,7 +35,8 @@ function decodeCursor(cursor: string): TenantCursor {
     if (typeof parsed === 'object' && parsed !== null && 'c' in parsed && 'i' in parsed) {
       const createdAt = new Date(String(parsed.c));
       const id = String(parsed.i);
-      if (!Number.isNaN(createdAt.getTime()) && /^[0-9a-f-]{36}$/.test(id)) return { createdAt, id };
+      if (!Number.isNaN(createdAt.getTime()) && /^[0-9a-f-]{36}$/.test(id))
+        return { createdAt, id };
     }
   } catch {
     // fall through to the typed error
@@ -66,10 +69,14 @@ export function createTenantService(deps: TenantServiceDeps) {
     async create(input: CreateTenantInput): Promise<TenantResource> {
       const slugProblem = findTenantSlugProblem(input.slug);
       if (slugProblem) {
-        throw new TenantError('invalid-slug', `Slug "${input.slug}" ${TENANT_SLUG_PROBLEM_MESSAGES[slugProblem]}.`, {
-          slug: input.slug,
-          reason: slugProblem,
-        });
+        throw new TenantError(
+          'invalid-slug',
+          `Slug "${input.slug}" ${TENANT_SLUG_PROBLEM_MESSAGES[slugProblem]}.`,
+          {
+            slug: input.slug,
+            reason: slugProblem,
+          },
+        );
       }
       const plan = await repository.findPlan(input.plan);
       if (!plan) {

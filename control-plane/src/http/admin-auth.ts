@@ -4,7 +4,12 @@ import { bearerToken } from './bearer-token.ts';
 import { HttpProblem, problem } from './problem.ts';
 
 function unauthorized(): HttpProblem {
-  const error = problem(401, 'unauthorized', 'Unauthorized', 'A valid platform-operator bearer token is required.');
+  const error = problem({
+    status: 401,
+    slug: 'unauthorized',
+    title: 'Unauthorized',
+    detail: 'A valid platform-operator bearer token is required.',
+  });
   return new HttpProblem(error.problem, { 'WWW-Authenticate': 'Bearer realm="citadel"' });
 }
 

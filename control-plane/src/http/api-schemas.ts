@@ -14,15 +14,25 @@ import { z } from 'zod';
  */
 export const createTenantRequestSchema = z
   .strictObject({
-    slug: z
+    slug: z.string().meta({
+      description: `DNS-1123 label of 3–${TENANT_SLUG_MAX_LENGTH} characters, not reserved.`,
+      pattern: TENANT_SLUG_PATTERN.source,
+      examples: ['acme'],
+    }),
+    displayName: z
       .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .meta({ examples: ['Acme Corporation'] }),
+    plan: z
+      .string()
+      .min(1)
+      .max(64)
       .meta({
-        description: `DNS-1123 label of 3–${TENANT_SLUG_MAX_LENGTH} characters, not reserved.`,
-        pattern: TENANT_SLUG_PATTERN.source,
-        example: 'acme',
+        description: 'A plan id, e.g. starter, business, enterprise.',
+        examples: ['starter'],
       }),
-    displayName: z.string().trim().min(1).max(200).meta({ example: 'Acme Corporation' }),
-    plan: z.string().min(1).max(64).meta({ description: 'A plan id, e.g. starter, business, enterprise.', example: 'starter' }),
   })
   .meta({ id: 'CreateTenantRequest' });
 
@@ -32,7 +42,10 @@ export const listTenantsQuerySchema = z.strictObject({
 });
 
 export const slugParamSchema = z.strictObject({
-  slug: z.string().max(64).meta({ example: 'acme' }),
+  slug: z
+    .string()
+    .max(64)
+    .meta({ examples: ['acme'] }),
 });
 
 const conditionSchema = z
@@ -77,7 +90,12 @@ export const tenantListSchema = z
 
 export const createApiKeyRequestSchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(100).meta({ example: 'ci-pipeline' }),
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .meta({ examples: ['ci-pipeline'] }),
     scopes: z
       .array(z.string().regex(/^[a-z][a-z0-9:._-]{0,63}$/))
       .max(32)
@@ -89,7 +107,9 @@ export const createApiKeyRequestSchema = z
 export const createdApiKeySchema = z
   .object({
     id: z.string(),
-    key: z.string().meta({ description: 'The secret, shown this once; only its digest is stored.' }),
+    key: z
+      .string()
+      .meta({ description: 'The secret, shown this once; only its digest is stored.' }),
     name: z.string(),
     prefix: z.string(),
     scopes: z.array(z.string()),

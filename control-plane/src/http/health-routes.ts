@@ -9,16 +9,25 @@ export interface ReadinessCheck {
 
 const CHECK_TIMEOUT_MS = 2_000;
 
-async function runCheck(readiness: ReadinessCheck): Promise<{ name: string; ok: boolean; error?: string }> {
+async function runCheck(
+  readiness: ReadinessCheck,
+): Promise<{ name: string; ok: boolean; error?: string }> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`timed out after ${CHECK_TIMEOUT_MS} ms`)),
+      CHECK_TIMEOUT_MS,
+    );
   });
   try {
     await Promise.race([readiness.check(), timeout]);
     return { name: readiness.name, ok: true };
   } catch (error) {
-    return { name: readiness.name, ok: false, error: error instanceof Error ? error.message : String(error) };
+    return {
+      name: readiness.name,
+      ok: false,
+      error: error instanceof Error ? error.message : String(error),
+    };
   } finally {
     clearTimeout(timer);
   }
@@ -36,8 +45,12 @@ export function createHealthRouter(checks: ReadinessCheck[]): Router {
     if (failed.length > 0) {
       sendProblem(
         response,
-        problem(503, 'not-ready', 'Not ready', `Unreachable: ${failed.map((result) => result.name).join(', ')}`, {
-          checks: results,
+        problem({
+          status: 503,
+          slug: 'not-ready',
+          title: 'Not ready',
+          detail: `Unreachable: ${failed.map((result) => result.name).join(', ')}`,
+          extensions: { checks: results },
         }),
       );
       return;

@@ -10,12 +10,24 @@ export const JSON_BODY_LIMIT = '64kb';
  */
 export function jsonBody(): RequestHandler[] {
   const requireJson: RequestHandler = (request, _response, next) => {
-    const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+    const hasBody =
+      request.headers['transfer-encoding'] !== undefined ||
+      Number(request.headers['content-length'] ?? 0) > 0;
     if (hasBody && !request.is('application/json')) {
-      next(problem(415, 'unsupported-media-type', 'Unsupported media type', 'Send the body as application/json.'));
+      next(
+        problem({
+          status: 415,
+          slug: 'unsupported-media-type',
+          title: 'Unsupported media type',
+          detail: 'Send the body as application/json.',
+        }),
+      );
       return;
     }
     next();
   };
-  return [requireJson, express.json({ limit: JSON_BODY_LIMIT, strict: true, type: 'application/json' })];
+  return [
+    requireJson,
+    express.json({ limit: JSON_BODY_LIMIT, strict: true, type: 'application/json' }),
+  ];
 }

@@ -46,7 +46,10 @@ export function createOpenApiDocument(version: string) {
       '/api/v1/tenants': {
         post: {
           operationId: 'createTenant',
-          requestBody: { required: true, content: { 'application/json': { schema: createTenantRequestSchema } } },
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: createTenantRequestSchema } },
+          },
           responses: {
             '202': tenantResponse('Accepted; the tenant is being provisioned'),
             '400': errors['400'],
@@ -60,7 +63,10 @@ export function createOpenApiDocument(version: string) {
           operationId: 'listTenants',
           requestParams: { query: listTenantsQuerySchema },
           responses: {
-            '200': { description: 'A page of tenants', content: { 'application/json': { schema: tenantListSchema } } },
+            '200': {
+              description: 'A page of tenants',
+              content: { 'application/json': { schema: tenantListSchema } },
+            },
             '400': errors['400'],
             '401': errors['401'],
           },
@@ -82,23 +88,37 @@ export function createOpenApiDocument(version: string) {
         post: {
           operationId: 'suspendTenant',
           requestParams: { path: slugParamSchema },
-          responses: { '202': tenantResponse('Suspending'), ...errors, '409': problemResponse('Being deleted') },
+          responses: {
+            '202': tenantResponse('Suspending'),
+            ...errors,
+            '409': problemResponse('Being deleted'),
+          },
         },
       },
       '/api/v1/tenants/{slug}/resume': {
         post: {
           operationId: 'resumeTenant',
           requestParams: { path: slugParamSchema },
-          responses: { '202': tenantResponse('Resuming'), ...errors, '409': problemResponse('Being deleted') },
+          responses: {
+            '202': tenantResponse('Resuming'),
+            ...errors,
+            '409': problemResponse('Being deleted'),
+          },
         },
       },
       '/api/v1/tenants/{slug}/api-keys': {
         post: {
           operationId: 'createApiKey',
           requestParams: { path: slugParamSchema },
-          requestBody: { required: true, content: { 'application/json': { schema: createApiKeyRequestSchema } } },
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: createApiKeyRequestSchema } },
+          },
           responses: {
-            '201': { description: 'The key, shown once', content: { 'application/json': { schema: createdApiKeySchema } } },
+            '201': {
+              description: 'The key, shown once',
+              content: { 'application/json': { schema: createdApiKeySchema } },
+            },
             ...errors,
           },
         },
@@ -108,7 +128,9 @@ export function createOpenApiDocument(version: string) {
           responses: {
             '200': {
               description: 'The tenant API keys (without secrets)',
-              content: { 'application/json': { schema: z.object({ items: apiKeySchema.array() }) } },
+              content: {
+                'application/json': { schema: z.object({ items: apiKeySchema.array() }) },
+              },
             },
             ...errors,
           },

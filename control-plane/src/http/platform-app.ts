@@ -28,7 +28,11 @@ export function createPlatformApp(deps: PlatformAppDeps): Express {
   // The gateway streams bodies through untouched: it is mounted before any body parser.
   app.use(
     '/t',
-    createTenantGateway({ ...deps.gateway, apiKeys: deps.apiKeys, adminTokenDigest: deps.adminTokenDigest }),
+    createTenantGateway({
+      ...deps.gateway,
+      apiKeys: deps.apiKeys,
+      adminTokenDigest: deps.adminTokenDigest,
+    }),
   );
 
   app.get('/api/v1/openapi.json', (_request, response) => {
@@ -37,7 +41,14 @@ export function createPlatformApp(deps: PlatformAppDeps): Express {
   app.use('/api/v1', requireAdminToken(deps.adminTokenDigest), createTenantRouter(deps));
 
   app.use((request, _response, next) => {
-    next(problem(404, 'not-found', 'Not found', `No route for ${request.method} ${request.path}.`));
+    next(
+      problem({
+        status: 404,
+        slug: 'not-found',
+        title: 'Not found',
+        detail: `No route for ${request.method} ${request.path}.`,
+      }),
+    );
   });
   app.use(problemErrorHandler);
   return app;

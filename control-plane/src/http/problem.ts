@@ -15,13 +15,23 @@ export class HttpProblem extends Error {
   }
 }
 
-export function problem(
-  status: number,
-  slug: string,
-  title: string,
-  detail?: string,
-  extensions: Record<string, unknown> = {},
-): HttpProblem {
+/** The parts of an RFC 7807 problem; `slug` is appended to the problem type base URL. */
+export interface ProblemInit {
+  status: number;
+  slug: string;
+  title: string;
+  detail?: string;
+  /** Extension members, written beside the standard ones. */
+  extensions?: Record<string, unknown>;
+}
+
+export function problem({
+  status,
+  slug,
+  title,
+  detail,
+  extensions = {},
+}: ProblemInit): HttpProblem {
   return new HttpProblem({
     type: `${PROBLEM_TYPE_BASE}${slug}`,
     title,
@@ -32,11 +42,17 @@ export function problem(
 }
 
 export function validationProblem(error: z.ZodError, where = 'request body'): HttpProblem {
-  return problem(400, 'validation-error', 'Invalid request', `The ${where} is not valid.`, {
-    errors: error.issues.map((issue) => ({
-      path: issue.path.length > 0 ? issue.path.join('.') : '(root)',
-      message: issue.message,
-    })),
+  return problem({
+    status: 400,
+    slug: 'validation-error',
+    title: 'Invalid request',
+    detail: `The ${where} is not valid.`,
+    extensions: {
+      errors: error.issues.map((issue) => ({
+        path: issue.path.length > 0 ? issue.path.join('.') : '(root)',
+        message: issue.message,
+      })),
+    },
   });
 }
 
@@ -51,7 +67,13 @@ const TENANT_ERROR_STATUS: Record<TenantErrorCode, { status: number; title: stri
 
 function fromTenantError(error: TenantError): HttpProblem {
   const { status, title } = TENANT_ERROR_STATUS[error.code];
-  return problem(status, error.code, title, error.message, error.details);
+  return problem({
+    status,
+    slug: error.code,
+    title,
+    detail: error.message,
+    extensions: error.details,
+  });
 }
 
 /** body-parser's errors carry a `type` and a `status`. */
@@ -59,12 +81,27 @@ function fromBodyParserError(error: unknown): HttpProblem | undefined {
   if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
   switch (error.type) {
     case 'entity.too.large':
-      return problem(413, 'payload-too-large', 'Payload too large', 'The request body exceeds the limit.');
+      return problem({
+        status: 413,
+        slug: 'payload-too-large',
+        title: 'Payload too large',
+        detail: 'The request body exceeds the limit.',
+      });
     case 'entity.parse.failed':
-      return problem(400, 'malformed-json', 'Malformed JSON', 'The request body is not valid JSON.');
+      return problem({
+        status: 400,
+        slug: 'malformed-json',
+        title: 'Malformed JSON',
+        detail: 'The request body is not valid JSON.',
+      });
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return problem(415, 'unsupported-media-type', 'Unsupported media type', 'Send UTF-8 JSON.');
+      return problem({
+        status: 415,
+        slug: 'unsupported-media-type',
+        title: 'Unsupported media type',
+        detail: 'Send UTF-8 JSON.',
+      });
     default:
       return undefined;
   }
@@ -76,7 +113,12 @@ export function toHttpProblem(error: unknown): HttpProblem {
   if (error instanceof z.ZodError) return validationProblem(error);
   return (
     fromBodyParserError(error) ??
-    problem(500, 'internal-error', 'Internal server error', 'The platform failed to handle the request.')
+    problem({
+      status: 500,
+      slug: 'internal-error',
+      title: 'Internal server error',
+      detail: 'The platform failed to handle the request.',
+    })
   );
 }
 
@@ -90,7 +132,12 @@ export function sendProblem(response: Response, httpProblem: HttpProblem): void 
 }
 
 /** The one place errors become responses. Only 5xx are logged as errors. */
-export const problemErrorHandler: ErrorRequestHandler = (error: unknown, request, response, next) => {
+export const problemErrorHandler: ErrorRequestHandler = (
+  error: unknown,
+  request,
+  response,
+  next,
+) => {
   if (response.headersSent) {
     next(error);
     return;

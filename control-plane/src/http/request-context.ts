@@ -27,7 +27,12 @@ export function requestContext(logger: Logger): RequestHandler {
     response.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       request.log.info(
-        { method: request.method, path: request.originalUrl, status: response.statusCode, durationMs },
+        {
+          method: request.method,
+          path: request.originalUrl,
+          status: response.statusCode,
+          durationMs,
+        },
         'request completed',
       );
     });

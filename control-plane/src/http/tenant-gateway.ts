@@ -19,19 +19,42 @@ const RETRY_AFTER_SECONDS = 5;
 /** Health paths are open: load balancers and status pages probe them without credentials. */
 const OPEN_PATH = /^\/(?:[a-z]+\/)?healthz$/;
 /** Hop-by-hop headers are not forwarded (RFC 9110 §7.6.1). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+]);
 
 function unavailable(slug: string, detail: string): HttpProblem {
-  const base = problem(503, 'tenant-unavailable', 'Tenant data plane unavailable', detail, { tenant: slug });
+  const base = problem({
+    status: 503,
+    slug: 'tenant-unavailable',
+    title: 'Tenant data plane unavailable',
+    detail,
+    extensions: { tenant: slug },
+  });
   return new HttpProblem(base.problem, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
 }
 
 function unauthorized(): HttpProblem {
-  const base = problem(401, 'unauthorized', 'Unauthorized', 'A tenant API key or token is required.');
+  const base = problem({
+    status: 401,
+    slug: 'unauthorized',
+    title: 'Unauthorized',
+    detail: 'A tenant API key or token is required.',
+  });
   return new HttpProblem(base.problem, { 'WWW-Authenticate': 'Bearer realm="citadel"' });
 }
 
-async function authorize(deps: TenantGatewayDeps, request: Request, tenant: TenantResource): Promise<void> {
+async function authorize(
+  deps: TenantGatewayDeps,
+  request: Request,
+  tenant: TenantResource,
+): Promise<void> {
   const token = bearerToken(request);
   if (token === undefined) throw unauthorized();
   if (secretMatchesDigest(token, deps.adminTokenDigest)) return;
@@ -53,24 +76,73 @@ function forwardHeaders(request: Request, tenant: TenantResource): http.Outgoing
   return headers;
 }
 
-function proxy(request: Request, response: Response, upstream: string, path: string, tenant: TenantResource): void {
-  const target = new URL(path, upstream);
-  const outgoing = http.request(target, { method: request.method, headers: forwardHeaders(request, tenant) }, (reply) => {
-    const headers = Object.fromEntries(
-      Object.entries(reply.headers).filter(([name]) => !HOP_BY_HOP.has(name)),
-    );
-    response.writeHead(reply.statusCode ?? 502, headers);
-    reply.pipe(response);
-  });
+function proxy(request: Request, response: Response, target: URL, tenant: TenantResource): void {
+  const outgoing = http.request(
+    target,
+    { method: request.method, headers: forwardHeaders(request, tenant) },
+    (reply) => {
+      const headers = Object.fromEntries(
+        Object.entries(reply.headers).filter(([name]) => !HOP_BY_HOP.has(name)),
+      );
+      response.writeHead(reply.statusCode ?? 502, headers);
+      reply.pipe(response);
+    },
+  );
   outgoing.on('error', (error) => {
     if (response.headersSent) {
       response.destroy(error);
       return;
     }
     request.log.warn({ err: error, tenant: tenant.metadata.name }, 'tenant host unreachable');
-    sendProblem(response, unavailable(tenant.metadata.name, 'The tenant data-plane host did not answer.'));
+    sendProblem(
+      response,
+      unavailable(tenant.metadata.name, 'The tenant data-plane host did not answer.'),
+    );
   });
   request.pipe(outgoing);
+}
+
+/** `/{slug}{path}{?query}`, the gateway's part of a `/t/…` URL. */
+interface GatewayRequestTarget {
+  slug: string;
+  path: string;
+  search: string;
+}
+
+function parseGatewayUrl(url: string): GatewayRequestTarget {
+  const match = /^\/([^/?]+)(\/[^?]*)?(\?.*)?$/.exec(url);
+  return {
+    slug: decodeURIComponent(match?.[1] ?? ''),
+    path: match?.[2] ?? '/',
+    search: match?.[3] ?? '',
+  };
+}
+
+/** The tenant the request may reach; throws the problem that stops it otherwise. */
+async function admitTenant(
+  deps: TenantGatewayDeps,
+  request: Request,
+  { slug, path }: GatewayRequestTarget,
+): Promise<TenantResource> {
+  const tenant = slug === '' ? undefined : await deps.getTenant(slug);
+  if (!tenant || tenant.metadata.deletionTimestamp !== undefined) {
+    throw problem({
+      status: 404,
+      slug: 'tenant-not-found',
+      title: 'Tenant not found',
+      detail: `No tenant "${slug}".`,
+    });
+  }
+  if (!OPEN_PATH.test(path)) await authorize(deps, request, tenant);
+  if (tenant.spec.suspended) {
+    throw problem({
+      status: 423,
+      slug: 'tenant-suspended',
+      title: 'Tenant suspended',
+      detail: `Tenant "${slug}" is suspended.`,
+    });
+  }
+  return tenant;
 }
 
 /**
@@ -80,20 +152,13 @@ function proxy(request: Request, response: Response, upstream: string, path: str
 export function createTenantGateway(deps: TenantGatewayDeps): RequestHandler {
   return async (request, response, next) => {
     try {
-      const match = /^\/([^/?]+)(\/[^?]*)?(\?.*)?$/.exec(request.url);
-      const slug = decodeURIComponent(match?.[1] ?? '');
-      const path = match?.[2] ?? '/';
-      const tenant = slug === '' ? undefined : await deps.getTenant(slug);
-      if (!tenant || tenant.metadata.deletionTimestamp !== undefined) {
-        throw problem(404, 'tenant-not-found', 'Tenant not found', `No tenant "${slug}".`);
-      }
-      if (!OPEN_PATH.test(path)) await authorize(deps, request, tenant);
-      if (tenant.spec.suspended) {
-        throw problem(423, 'tenant-suspended', 'Tenant suspended', `Tenant "${slug}" is suspended.`);
-      }
+      const target = parseGatewayUrl(request.url);
+      const tenant = await admitTenant(deps, request, target);
+      const { slug, path, search } = target;
       const upstream = deps.resolveUpstream(slug);
-      if (upstream === undefined) throw unavailable(slug, `Tenant "${slug}" has no running data-plane host.`);
-      proxy(request, response, upstream, `${path}${match?.[3] ?? ''}`, tenant);
+      if (upstream === undefined)
+        throw unavailable(slug, `Tenant "${slug}" has no running data-plane host.`);
+      proxy(request, response, new URL(`${path}${search}`, upstream), tenant);
     } catch (error) {
       next(error);
     }

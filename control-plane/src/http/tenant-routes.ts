@@ -35,7 +35,10 @@ export function createTenantRouter(deps: TenantRoutesDeps): Router {
   router.post('/tenants', ...jsonBody(), async (request, response) => {
     const input = parse(createTenantRequestSchema, request.body, 'request body');
     const tenant = await tenants.create(input);
-    response.status(202).location(`/api/v1/tenants/${tenant.metadata.name}`).json(toTenantView(tenant));
+    response
+      .status(202)
+      .location(`/api/v1/tenants/${tenant.metadata.name}`)
+      .json(toTenantView(tenant));
   });
 
   router.get('/tenants', async (request, response) => {
@@ -77,8 +80,14 @@ export function createTenantRouter(deps: TenantRoutesDeps): Router {
 
   router.delete('/tenants/:slug/api-keys/:keyId', async (request, response) => {
     const slug = slugOf(request);
-    const revoked = await apiKeys.revoke(slug, String(request.params.keyId));
-    if (!revoked) throw problem(404, 'api-key-not-found', 'API key not found', `No such API key for tenant "${slug}".`);
+    const revoked = await apiKeys.revoke(slug, request.params.keyId);
+    if (!revoked)
+      throw problem({
+        status: 404,
+        slug: 'api-key-not-found',
+        title: 'API key not found',
+        detail: `No such API key for tenant "${slug}".`,
+      });
     response.status(204).end();
   });
 

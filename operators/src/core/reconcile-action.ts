@@ -2,13 +2,16 @@
  * The steps a reconcile can take. Each is idempotent on its own: applying it twice has
  * the effect of applying it once, so a crash between steps only repeats a step.
  */
-export type NamespaceAction = { component: 'namespace'; type: 'ensure' | 'remove' };
+export interface NamespaceAction {
+  component: 'namespace';
+  type: 'ensure' | 'remove';
+}
 
 export type KeysAction =
   | { component: 'keys'; type: 'create-version'; version: number }
   | { component: 'keys'; type: 'remove' };
 
-export type DatabaseAction = {
+export interface DatabaseAction {
   component: 'database';
   type:
     | 'ensure-role'
@@ -17,13 +20,22 @@ export type DatabaseAction = {
     | 'allow-login'
     | 'deny-login'
     | 'remove';
-};
+}
 
-export type VectorStoreAction = { component: 'vectorStore'; type: 'ensure' };
+export interface VectorStoreAction {
+  component: 'vectorStore';
+  type: 'ensure';
+}
 
-export type ServicesAction = { component: 'services'; type: 'start' | 'stop' };
+export interface ServicesAction {
+  component: 'services';
+  type: 'start' | 'stop';
+}
 
-export type GpuPoolAction = { component: 'gpuPool'; type: 'ensure' | 'remove' };
+export interface GpuPoolAction {
+  component: 'gpuPool';
+  type: 'ensure' | 'remove';
+}
 
 export type ReconcileAction =
   | NamespaceAction

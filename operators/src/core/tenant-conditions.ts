@@ -1,8 +1,4 @@
-import type {
-  TenantCondition,
-  TenantConditionType,
-  TenantSpec,
-} from '@citadel/contracts';
+import type { TenantCondition, TenantConditionType, TenantSpec } from '@citadel/contracts';
 import type { ObservedTenant } from './observed-state.ts';
 
 /** A condition before it is stamped with a transition time and generation. */
@@ -35,7 +31,12 @@ export function isKeyRotationDue(spec: TenantSpec, createdAt: Date, now: Date): 
 
 function namespaceCondition(observed: ObservedTenant): ConditionDraft {
   return observed.namespace.exists
-    ? { type: 'NamespaceReady', status: 'True', reason: 'Created', message: 'isolation boundary exists' }
+    ? {
+        type: 'NamespaceReady',
+        status: 'True',
+        reason: 'Created',
+        message: 'isolation boundary exists',
+      }
     : { type: 'NamespaceReady', status: 'False', reason: 'Pending', message: 'not created yet' };
 }
 
@@ -76,21 +77,51 @@ function databaseCondition(spec: TenantSpec, observed: ObservedTenant): Conditio
   }
   if (spec.suspended) {
     return db.loginAllowed
-      ? { type: 'DatabaseReady', status: 'False', reason: 'Suspending', message: 'login still allowed' }
-      : { type: 'DatabaseReady', status: 'True', reason: 'LoginDisabled', message: 'data kept, login disabled while suspended' };
+      ? {
+          type: 'DatabaseReady',
+          status: 'False',
+          reason: 'Suspending',
+          message: 'login still allowed',
+        }
+      : {
+          type: 'DatabaseReady',
+          status: 'True',
+          reason: 'LoginDisabled',
+          message: 'data kept, login disabled while suspended',
+        };
   }
   return db.loginAllowed
-    ? { type: 'DatabaseReady', status: 'True', reason: 'Provisioned', message: 'database and role ready' }
-    : { type: 'DatabaseReady', status: 'False', reason: 'LoginDisabled', message: 'login not yet re-enabled' };
+    ? {
+        type: 'DatabaseReady',
+        status: 'True',
+        reason: 'Provisioned',
+        message: 'database and role ready',
+      }
+    : {
+        type: 'DatabaseReady',
+        status: 'False',
+        reason: 'LoginDisabled',
+        message: 'login not yet re-enabled',
+      };
 }
 
 function vectorStoreCondition(observed: ObservedTenant): ConditionDraft {
   const store = observed.vectorStore;
   if (!store.ready) {
-    return { type: 'VectorStoreReady', status: 'False', reason: 'Pending', message: 'not created yet' };
+    return {
+      type: 'VectorStoreReady',
+      status: 'False',
+      reason: 'Pending',
+      message: 'not created yet',
+    };
   }
   return store.engine === 'pgvector'
-    ? { type: 'VectorStoreReady', status: 'True', reason: 'Pgvector', message: 'pgvector in the tenant database' }
+    ? {
+        type: 'VectorStoreReady',
+        status: 'True',
+        reason: 'Pgvector',
+        message: 'pgvector in the tenant database',
+      }
     : {
         type: 'VectorStoreReady',
         status: 'True',
@@ -103,14 +134,34 @@ function servicesCondition(spec: TenantSpec, observed: ObservedTenant): Conditio
   const services = observed.services;
   if (spec.suspended) {
     return services.state === 'stopped'
-      ? { type: 'ServicesReady', status: 'False', reason: 'Suspended', message: 'stopped while suspended' }
-      : { type: 'ServicesReady', status: 'False', reason: 'Stopping', message: 'stopping for suspension' };
+      ? {
+          type: 'ServicesReady',
+          status: 'False',
+          reason: 'Suspended',
+          message: 'stopped while suspended',
+        }
+      : {
+          type: 'ServicesReady',
+          status: 'False',
+          reason: 'Stopping',
+          message: 'stopping for suspension',
+        };
   }
   switch (services.state) {
     case 'running':
-      return { type: 'ServicesReady', status: 'True', reason: 'Running', message: `serving ${spec.services.join(', ') || 'no services'}` };
+      return {
+        type: 'ServicesReady',
+        status: 'True',
+        reason: 'Running',
+        message: `serving ${spec.services.join(', ') || 'no services'}`,
+      };
     case 'starting':
-      return { type: 'ServicesReady', status: 'False', reason: 'Starting', message: 'data-plane host starting' };
+      return {
+        type: 'ServicesReady',
+        status: 'False',
+        reason: 'Starting',
+        message: 'data-plane host starting',
+      };
     case 'crashed':
       return {
         type: 'ServicesReady',
@@ -119,7 +170,12 @@ function servicesCondition(spec: TenantSpec, observed: ObservedTenant): Conditio
         message: `restarted ${services.restarts} time(s); last error: ${services.lastError ?? 'unknown'}`,
       };
     case 'stopped':
-      return { type: 'ServicesReady', status: 'False', reason: 'Pending', message: 'not started yet' };
+      return {
+        type: 'ServicesReady',
+        status: 'False',
+        reason: 'Pending',
+        message: 'not started yet',
+      };
   }
 }
 
@@ -162,7 +218,7 @@ export function stampConditions(
   return drafts.map((draft) => {
     const before = previous.find((condition) => condition.type === draft.type);
     const lastTransitionTime =
-      before && before.status === draft.status ? before.lastTransitionTime : now.toISOString();
+      before?.status === draft.status ? before.lastTransitionTime : now.toISOString();
     return { ...draft, lastTransitionTime, observedGeneration: generation };
   });
 }

@@ -34,7 +34,8 @@ function planKeys(spec: TenantSpec, observed: ObservedTenant, now: Date): Reconc
 function planDatabase(spec: TenantSpec, observed: ObservedTenant): ReconcileAction[] {
   const db = observed.database;
   const actions: ReconcileAction[] = [];
-  if (!db.roleExists || !db.credentialsStored) actions.push({ component: 'database', type: 'ensure-role' });
+  if (!db.roleExists || !db.credentialsStored)
+    actions.push({ component: 'database', type: 'ensure-role' });
   if (!db.databaseExists) actions.push({ component: 'database', type: 'ensure-database' });
   if (!db.publicConnectRevoked || !db.databaseExists) {
     actions.push({ component: 'database', type: 'revoke-public-connect' });
@@ -54,7 +55,8 @@ function planLive(spec: TenantSpec, observed: ObservedTenant, now: Date): Reconc
   if (!observed.vectorStore.ready) actions.push({ component: 'vectorStore', type: 'ensure' });
   if (spec.suspended) {
     // Stop serving first, then close the database to the tenant's role.
-    if (observed.services.state !== 'stopped') actions.push({ component: 'services', type: 'stop' });
+    if (observed.services.state !== 'stopped')
+      actions.push({ component: 'services', type: 'stop' });
     if (observed.database.loginAllowed) actions.push({ component: 'database', type: 'deny-login' });
   } else if (observed.services.state === 'stopped') {
     actions.push({ component: 'services', type: 'start' });

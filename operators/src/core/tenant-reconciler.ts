@@ -43,9 +43,12 @@ const MAX_PLANS_PER_PASS = 8;
 export class ReconcileStepError extends Error {
   readonly action: ReconcileAction;
   constructor(action: ReconcileAction, cause: unknown) {
-    super(`${describeAction(action)} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-    });
+    super(
+      `${describeAction(action)} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
     this.name = 'ReconcileStepError';
     this.action = action;
   }
@@ -63,7 +66,11 @@ async function observeTenant(drivers: TenantDrivers, ref: TenantRef): Promise<Ob
   return { namespace, keys, database, vectorStore, services, gpuPool };
 }
 
-async function applyAction(drivers: TenantDrivers, ref: TenantRef, action: ReconcileAction): Promise<void> {
+async function applyAction(
+  drivers: TenantDrivers,
+  ref: TenantRef,
+  action: ReconcileAction,
+): Promise<void> {
   switch (action.component) {
     case 'namespace':
       return drivers.namespace.apply(ref, action);
@@ -103,6 +110,14 @@ async function observeComponent(
   }
 }
 
+/** A status whose conditions are not yet stamped with transition times. */
+interface StatusDraft {
+  phase: TenantPhase;
+  observedGeneration: number;
+  conditions: ConditionDraft[];
+  endpoints: TenantEndpoints;
+}
+
 const COMPONENT_CONDITION = {
   namespace: 'NamespaceReady',
   keys: 'KeysReady',
@@ -120,19 +135,15 @@ const COMPONENT_CONDITION = {
 export function createTenantReconciler(deps: TenantReconcilerDeps) {
   const now = deps.now ?? (() => new Date());
 
-  function buildStatus(
-    tenant: TenantResource,
-    phase: TenantPhase,
-    drafts: ConditionDraft[],
-    endpoints: TenantEndpoints,
-    observedGeneration: number,
-  ): TenantStatus {
+  function buildStatus(tenant: TenantResource, draft: StatusDraft): TenantStatus {
+    const { phase, observedGeneration, endpoints } = draft;
     const conditions: TenantCondition[] = stampConditions(
-      drafts,
+      draft.conditions,
       tenant.status.conditions,
       tenant.metadata.generation,
       now(),
     );
+    // Key order matters: writeStatus compares statuses by their JSON.
     return { phase, observedGeneration, conditions, endpoints };
   }
 
@@ -152,7 +163,15 @@ export function createTenantReconciler(deps: TenantReconcilerDeps) {
     const observedGeneration = plan.converged
       ? tenant.metadata.generation
       : tenant.status.observedGeneration;
-    await writeStatus(tenant, buildStatus(tenant, plan.phase, plan.conditions, endpoints, observedGeneration));
+    await writeStatus(
+      tenant,
+      buildStatus(tenant, {
+        phase: plan.phase,
+        observedGeneration,
+        conditions: plan.conditions,
+        endpoints,
+      }),
+    );
   }
 
   async function recordFailure(
@@ -168,7 +187,15 @@ export function createTenantReconciler(deps: TenantReconcilerDeps) {
         : draft,
     );
     const phase: TenantPhase = failed && plan.phase !== 'Deleting' ? 'Failed' : plan.phase;
-    await writeStatus(tenant, buildStatus(tenant, phase, drafts, {}, tenant.status.observedGeneration));
+    await writeStatus(
+      tenant,
+      buildStatus(tenant, {
+        phase,
+        observedGeneration: tenant.status.observedGeneration,
+        conditions: drafts,
+        endpoints: {},
+      }),
+    );
   }
 
   async function applyPlan(
@@ -185,7 +212,10 @@ export function createTenantReconciler(deps: TenantReconcilerDeps) {
       } catch (cause) {
         throw new ReconcileStepError(action, cause);
       }
-      deps.logger.info({ tenant: ref.slug, action: describeAction(action) }, 'reconcile step applied');
+      deps.logger.info(
+        { tenant: ref.slug, action: describeAction(action) },
+        'reconcile step applied',
+      );
       const progress = planTenant(tenant, observed, now());
       await writePlanStatus(tenant, { ...progress, converged: false }, observed);
     }
@@ -207,7 +237,11 @@ export function createTenantReconciler(deps: TenantReconcilerDeps) {
         return finish(tenant, plan, observed);
       }
       if (pass === 0 && tenant.status.phase === 'Pending') {
-        await writePlanStatus(tenant, { ...plan, phase: 'Provisioning', converged: false }, observed);
+        await writePlanStatus(
+          tenant,
+          { ...plan, phase: 'Provisioning', converged: false },
+          observed,
+        );
       }
       try {
         observed = await applyPlan(tenant, ref, plan, observed);

@@ -30,7 +30,9 @@ export interface PlatformProcess {
  * Starts `node control-plane/src/main.ts` and resolves once it logs that it is up.
  * Rejects with the process's output when it exits or does not come up in time.
  */
-export async function startPlatformProcess(options: PlatformProcessOptions = {}): Promise<PlatformProcess> {
+export async function startPlatformProcess(
+  options: PlatformProcessOptions = {},
+): Promise<PlatformProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'citadel-test-')));
   // mkdtemp makes 0700; the embedded server runs as `postgres` when we are root and must pass through.
   if (options.dataDir === undefined) await chmod(dataDir, 0o711);
@@ -52,9 +54,14 @@ export async function startPlatformProcess(options: PlatformProcessOptions = {})
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`platform did not start:\n${output.join('\n')}`)), options.startTimeoutMs ?? 90_000);
+    const timer = setTimeout(
+      () => reject(new Error(`platform did not start:\n${output.join('\n')}`)),
+      options.startTimeoutMs ?? 90_000,
+    );
     let buffered = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk;
@@ -72,7 +79,9 @@ export async function startPlatformProcess(options: PlatformProcessOptions = {})
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`platform exited with ${String(code)} before it was up:\n${output.join('\n')}`));
+      reject(
+        new Error(`platform exited with ${String(code)} before it was up:\n${output.join('\n')}`),
+      );
     });
   });
   return {

@@ -1,7 +1,9 @@
 import { readFile, readdir } from 'node:fs/promises';
 
 /** Resident memory (bytes) of `pid` and all its descendants, from /proc (Linux). */
-export async function processTreeRss(rootPid: number): Promise<{ totalBytes: number; processes: number }> {
+export async function processTreeRss(
+  rootPid: number,
+): Promise<{ totalBytes: number; processes: number }> {
   const parents = new Map<number, number>();
   const rss = new Map<number, number>();
   for (const entry of await readdir('/proc')) {
@@ -18,7 +20,11 @@ export async function processTreeRss(rootPid: number): Promise<{ totalBytes: num
     }
   }
   const inTree = (pid: number): boolean => {
-    for (let current: number | undefined = pid; current !== undefined && current > 1; current = parents.get(current)) {
+    for (
+      let current: number | undefined = pid;
+      current !== undefined && current > 1;
+      current = parents.get(current)
+    ) {
       if (current === rootPid) return true;
     }
     return false;
