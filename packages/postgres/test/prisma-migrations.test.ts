@@ -174,7 +174,7 @@ describe.each(targets)('Prisma migrations on %s', (_label, databaseUrl) => {
       const script = await adapter.value.executeScript(
         `CREATE FUNCTION answer() RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN 42; END; $$; SELECT answer();`,
       );
-      expect(script.ok).toBe(true);
+      expect(script.ok ? 'ok' : JSON.stringify(script.error)).toBe('ok');
       expect(await rows(connectionString, 'SELECT answer() AS value')).toEqual([{ value: 42 }]);
     } finally {
       await factory.closeAll();
