@@ -159,6 +159,7 @@ export async function startPlatform(
 
     await syncPlanCatalog(prisma);
     const instanceId = await loadInstanceId(prisma);
+    await closeToPublic(adminPool, logger);
     const adminToken = await resolveAdminToken(prisma, config.adminToken);
 
     const repository = createPrismaTenantRepository(prisma);
@@ -242,6 +243,27 @@ async function connectRedis(config: PlatformConfig, logger: Logger): Promise<Red
   redis.on('error', (error: unknown) => logger.warn({ err: error }, 'redis error'));
   await redis.connect();
   return redis;
+}
+
+/**
+ * Revokes CONNECT on the control plane's own database from PUBLIC: tenant roles live on
+ * the same server and must not reach it. A platform user that does not own the database
+ * cannot do this; then the operator must, and we say so.
+ */
+async function closeToPublic(adminPool: pg.Pool, logger: Logger): Promise<void> {
+  const client = await adminPool.connect();
+  try {
+    const result = await client.query<{ name: string }>('SELECT current_database() AS name');
+    const name = result.rows[0]?.name ?? '';
+    await client.query(`REVOKE CONNECT ON DATABASE ${client.escapeIdentifier(name)} FROM PUBLIC`);
+  } catch (error) {
+    logger.warn(
+      { err: error },
+      'could not revoke CONNECT on the control-plane database from PUBLIC; tenant roles may connect to it',
+    );
+  } finally {
+    client.release();
+  }
 }
 
 function closeServer(server: Server): Promise<void> {

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  dropPlatformResources,
   startPlatformProcess,
   startTestPostgres,
   waitFor,
@@ -22,6 +23,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await platform?.stop();
+  const instance = await query<{ value: string }>(
+    "SELECT value FROM platform_settings WHERE key = 'instance_id'",
+  );
+  if (instance[0]) await dropPlatformResources(postgres.url, instance[0].value);
   await postgres.stop();
 });
 

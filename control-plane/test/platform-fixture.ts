@@ -1,7 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startTestPostgres, waitFor, type TestPostgres } from '@citadel/test-utils';
+import {
+  dropPlatformResources,
+  startTestPostgres,
+  waitFor,
+  type TestPostgres,
+} from '@citadel/test-utils';
 import type { TenantPhase } from '@citadel/contracts';
 import { readPlatformConfig } from '../src/config/platform-config.ts';
 import { createLogger } from '../src/logger.ts';
@@ -79,6 +84,7 @@ export async function startPlatformFixture(): Promise<PlatformFixture> {
     },
     async close() {
       await platform.close();
+      await dropPlatformResources(postgres.url, platform.instanceId);
       await postgres.stop();
       await rm(dataDir, { recursive: true, force: true });
     },

@@ -127,6 +127,11 @@ describe('tenant lifecycle', () => {
       expect(byType[type]?.status, type).toBe('True');
     }
     expect(byType.GpuPoolReady).toMatchObject({ status: 'False', reason: 'NoGpuOnHost' });
+    // pgvector where the server has it (CI builds it for PostgreSQL 15), exact search otherwise.
+    const available = await adminQuery(
+      "SELECT 1 FROM pg_available_extensions WHERE name = 'vector'",
+    );
+    expect(byType.VectorStoreReady?.reason).toBe(available.length > 0 ? 'Pgvector' : 'ExactSearch');
     expect(ready.status.endpoints.gateway).toMatch(/\/t\/acme$/);
     expect(ready.status.observedGeneration).toBe(ready.metadata.generation);
   });
@@ -134,16 +139,27 @@ describe('tenant lifecycle', () => {
   it('keeps tenants in separate databases that no other tenant role may connect to', async () => {
     await createTenant('globex');
     await fixture.waitForPhase('globex', 'Ready');
-    const [{ instanceId }] = [{ instanceId: fixture.platform.instanceId }];
+    const { instanceId } = fixture.platform;
     const acmeDb = `citadel_${instanceId}_acme`;
     const globexRole = `citadel_${instanceId}_globex`;
-    const rows = await adminQuery<{ allowed: boolean; own: boolean; publicAllowed: boolean }>(
+    const rows = await adminQuery<{
+      allowed: boolean;
+      own: boolean;
+      publicAllowed: boolean;
+      controlPlane: boolean;
+    }>(
       `SELECT has_database_privilege($1, $2, 'CONNECT') AS allowed,
               has_database_privilege($1, $1, 'CONNECT') AS own,
-              has_database_privilege('public', $2, 'CONNECT') AS "publicAllowed"`,
+              has_database_privilege('public', $2, 'CONNECT') AS "publicAllowed",
+              has_database_privilege($1, current_database(), 'CONNECT') AS "controlPlane"`,
       [globexRole, acmeDb],
     );
-    expect(rows[0]).toEqual({ allowed: false, own: true, publicAllowed: false });
+    expect(rows[0]).toEqual({
+      allowed: false,
+      own: true,
+      publicAllowed: false,
+      controlPlane: false,
+    });
     const stored = await adminQuery<{ password_ciphertext: Buffer }>(
       'SELECT password_ciphertext FROM tenant_databases d JOIN tenants t ON t.id = d.tenant_id WHERE t.slug = $1',
       ['globex'],
