@@ -58,10 +58,10 @@ export async function startPlatformProcess(
     child.once('exit', (code) => resolve(code)),
   );
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`platform did not start:\n${output.join('\n')}`)),
-      options.startTimeoutMs ?? 90_000,
-    );
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`platform did not start:\n${output.join('\n')}`));
+    }, options.startTimeoutMs ?? 90_000);
     let buffered = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk;

@@ -8,7 +8,12 @@ import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { startPlatformProcess } from '../platform-process.ts';
-import { processPeakRss, processTreeRss } from './process-tree-memory.ts';
+import {
+  processPeakRss,
+  sampleProcessTree,
+  type ProcessGroup,
+  type ProcessTreeSample,
+} from './process-tree-stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -18,6 +23,8 @@ const { values } = parseArgs({
   },
 });
 const count = Number(values.tenants);
+/** How often the tenant list is read; each read costs the platform CPU, so not too often. */
+const POLL_INTERVAL_MS = 100;
 const token = 'bench-admin-token-0123456789abcdef';
 
 function percentile(sorted: number[], fraction: number): number {
@@ -92,9 +99,48 @@ async function waitForReady(
         readyAfter.set(tenant.slug, now - (sentAt.get(tenant.slug) ?? started));
       }
     }
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
   }
   return readyAfter;
+}
+
+interface PeakMemory {
+  pssBytes: number;
+  processes: number;
+}
+
+/** Samples the platform's process tree every 250 ms and keeps the peak. */
+function trackPeakMemory(pid: number): { peak: PeakMemory; stop(): void } {
+  const peak: PeakMemory = { pssBytes: 0, processes: 0 };
+  const timer = setInterval(() => {
+    void sampleProcessTree(pid).then((sample) => {
+      peak.pssBytes = Math.max(peak.pssBytes, sample.pssBytes);
+      peak.processes = Math.max(peak.processes, sample.processes);
+    });
+  }, 250);
+  return { peak, stop: () => clearInterval(timer) };
+}
+
+function cpuDelta(before: ProcessTreeSample, after: ProcessTreeSample): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(after.cpuSecondsByGroup).map(([group, seconds]) => [
+      group,
+      Math.round((seconds - before.cpuSecondsByGroup[group as ProcessGroup]) * 100) / 100,
+    ]),
+  );
+}
+
+function report(result: Record<string, unknown> & { cpuSeconds: Record<string, number> }): string {
+  const cpu = Object.entries(result.cpuSeconds)
+    .map(([group, seconds]) => `${group} ${String(seconds)} s`)
+    .join(', ');
+  return (
+    `tenants: ${String(result.ready)}/${String(result.tenants)} Ready in ${String(result.allReadyMs)} ms\n` +
+    `time to Ready: p50 ${String(result.p50Ms)} ms, p95 ${String(result.p95Ms)} ms, max ${String(result.maxMs)} ms\n` +
+    `peak memory: control plane ${String(result.controlPlanePeakRssMiB)} MiB RSS; whole platform ${String(result.platformPeakPssMiB)} MiB PSS over ${String(result.peakProcesses)} processes (control plane, PostgreSQL, tenant hosts)\n` +
+    `CPU used while provisioning: ${cpu}\n` +
+    `machine: ${String(result.machine)}\n`
+  );
 }
 
 async function main(): Promise<void> {
@@ -107,26 +153,19 @@ async function main(): Promise<void> {
     url: platform.url,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
   };
-  let peakTreeBytes = 0;
-  let peakProcesses = 0;
-  const sampler = setInterval(() => {
-    void processTreeRss(pid).then((sample) => {
-      peakTreeBytes = Math.max(peakTreeBytes, sample.totalBytes);
-      peakProcesses = Math.max(peakProcesses, sample.processes);
-    });
-  }, 100);
-
+  const memory = trackPeakMemory(pid);
   try {
     const slugs = Array.from(
       { length: count },
       (_unused, index) => `bench-${String(index).padStart(4, '0')}`,
     );
+    const cpuBefore = await sampleProcessTree(pid);
     const started = performance.now();
     const sentAt = await createTenants(client, slugs);
     const readyAfter = await waitForReady(client, sentAt, started);
     const allReadyMs = performance.now() - started;
+    const cpuAfter = await sampleProcessTree(pid);
     const times = [...readyAfter.values()].sort((a, b) => a - b);
-    const controlPlanePeak = await processPeakRss(pid);
     const result = {
       tenants: count,
       ready: readyAfter.size,
@@ -134,24 +173,16 @@ async function main(): Promise<void> {
       p95Ms: Math.round(percentile(times, 0.95)),
       maxMs: Math.round(times.at(-1) ?? Number.NaN),
       allReadyMs: Math.round(allReadyMs),
-      controlPlanePeakRssMiB: mib(controlPlanePeak),
-      platformPeakRssMiB: mib(peakTreeBytes),
-      peakProcesses,
-      machine: `${os.cpus().length} cores, ${mib(os.totalmem())} MiB, ${process.version}, ${process.env.DATABASE_URL ? 'DATABASE_URL server' : 'embedded PostgreSQL'}`,
+      controlPlanePeakRssMiB: mib(await processPeakRss(pid)),
+      platformPeakPssMiB: mib(memory.peak.pssBytes),
+      peakProcesses: memory.peak.processes,
+      cpuSeconds: cpuDelta(cpuBefore, cpuAfter),
+      machine: `${String(os.cpus().length)} cores, ${String(mib(os.totalmem()))} MiB, ${process.version}, ${process.env.DATABASE_URL ? 'DATABASE_URL server' : 'embedded PostgreSQL'}`,
     };
-    if (values.json) {
-      process.stdout.write(`${JSON.stringify(result)}\n`);
-    } else {
-      process.stdout.write(
-        `tenants: ${result.ready}/${result.tenants} Ready in ${result.allReadyMs} ms\n` +
-          `time to Ready: p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms, max ${result.maxMs} ms\n` +
-          `peak memory: control plane ${result.controlPlanePeakRssMiB} MiB; whole platform (control plane, PostgreSQL, ${result.peakProcesses} processes incl. tenant hosts) ${result.platformPeakRssMiB} MiB\n` +
-          `machine: ${result.machine}\n`,
-      );
-    }
+    process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : report(result));
     if (readyAfter.size < count) process.exitCode = 1;
   } finally {
-    clearInterval(sampler);
+    memory.stop();
     await platform.stop('SIGTERM');
     await rm(platform.dataDir, { recursive: true, force: true });
   }
