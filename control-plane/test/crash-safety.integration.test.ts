@@ -1,7 +1,8 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   dropPlatformResources,
+  queryRows,
   startPlatformProcess,
   startTestPostgres,
   waitFor,
@@ -37,17 +38,8 @@ async function api(base: string, pathname: string, init: RequestInit = {}): Prom
   });
 }
 
-async function query<T extends pg.QueryResultRow>(
-  sql: string,
-  values: unknown[] = [],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, values)).rows;
-  } finally {
-    await client.end();
-  }
+function query<T extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<T[]> {
+  return queryRows<T>(databaseUrl, sql, values);
 }
 
 describe('crash safety', () => {

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '@citadel/test-utils';
+import { queryRows, waitFor } from '@citadel/test-utils';
 import { startPlatformFixture, type PlatformFixture, type TenantView } from './platform-fixture.ts';
 
 let fixture: PlatformFixture;
@@ -32,28 +32,16 @@ async function expectProblem(response: Response, status: number): Promise<Record
   return body;
 }
 
-async function tenantCount(): Promise<number> {
-  const client = new pg.Client({ connectionString: fixture.databaseUrl });
-  await client.connect();
-  try {
-    const result = await client.query<{ count: string }>('SELECT count(*) FROM tenants');
-    return Number(result.rows[0]?.count);
-  } finally {
-    await client.end();
-  }
-}
-
 async function adminQuery<T extends pg.QueryResultRow>(
   sql: string,
   values: unknown[] = [],
 ): Promise<T[]> {
-  const client = new pg.Client({ connectionString: fixture.databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, values)).rows;
-  } finally {
-    await client.end();
-  }
+  return queryRows<T>(fixture.databaseUrl, sql, values);
+}
+
+async function tenantCount(): Promise<number> {
+  const rows = await adminQuery<{ count: string }>('SELECT count(*) FROM tenants');
+  return Number(rows[0]?.count);
 }
 
 describe('health', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultTenantSpec, findPlan, type TenantResource } from '@citadel/contracts';
-import type { ObservedTenant } from '../src/core/observed-state.ts';
+import { nothingObserved, type ObservedTenant } from '../src/core/observed-state.ts';
 import { planTenant } from '../src/core/tenant-planner.ts';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
@@ -25,28 +25,6 @@ function tenant(
     },
     spec,
     status: { phase: 'Pending', observedGeneration: 0, conditions: [], endpoints: {} },
-  };
-}
-
-function nothingObserved(): ObservedTenant {
-  return {
-    namespace: { exists: false },
-    keys: { versions: [] },
-    database: {
-      roleExists: false,
-      credentialsStored: false,
-      databaseExists: false,
-      publicConnectRevoked: false,
-      loginAllowed: false,
-    },
-    vectorStore: { ready: false, engine: undefined },
-    services: { state: 'stopped', endpoint: undefined, restarts: 0, lastError: undefined },
-    gpuPool: {
-      available: false,
-      ready: false,
-      reason: 'NoGpuOnHost',
-      message: 'no GPU on this host',
-    },
   };
 }
 

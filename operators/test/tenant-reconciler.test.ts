@@ -6,7 +6,7 @@ import {
   type TenantResource,
   type TenantStatus,
 } from '@citadel/contracts';
-import type { ObservedTenant } from '../src/core/observed-state.ts';
+import { nothingObserved, type ObservedTenant } from '../src/core/observed-state.ts';
 import type { ReconcileAction } from '../src/core/reconcile-action.ts';
 import type { ComponentDriver } from '../src/core/tenant-drivers.ts';
 import {
@@ -23,20 +23,7 @@ import type { TenantStore } from '../src/core/tenant-store.ts';
  * failures and finalizers.
  */
 function createWorld() {
-  const state: ObservedTenant = {
-    namespace: { exists: false },
-    keys: { versions: [] },
-    database: {
-      roleExists: false,
-      credentialsStored: false,
-      databaseExists: false,
-      publicConnectRevoked: false,
-      loginAllowed: false,
-    },
-    vectorStore: { ready: false, engine: undefined },
-    services: { state: 'stopped', endpoint: undefined, restarts: 0, lastError: undefined },
-    gpuPool: { available: false, ready: false, reason: 'NoGpuOnHost', message: 'no GPU' },
-  };
+  const state: ObservedTenant = nothingObserved();
   const applied: string[] = [];
   const failing = new Set<string>();
 

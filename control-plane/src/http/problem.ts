@@ -148,3 +148,9 @@ export const problemErrorHandler: ErrorRequestHandler = (
   }
   sendProblem(response, httpProblem);
 };
+
+/** 401 with the `WWW-Authenticate` challenge RFC 6750 asks for. */
+export function unauthorizedProblem(detail: string): HttpProblem {
+  const base = problem({ status: 401, slug: 'unauthorized', title: 'Unauthorized', detail });
+  return new HttpProblem(base.problem, { 'WWW-Authenticate': 'Bearer realm="citadel"' });
+}

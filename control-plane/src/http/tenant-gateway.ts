@@ -4,7 +4,7 @@ import type { TenantResource } from '@citadel/contracts';
 import type { ApiKeyService } from '../domain/api-key.service.ts';
 import { secretMatchesDigest } from '../domain/secret-digest.ts';
 import { bearerToken } from './bearer-token.ts';
-import { HttpProblem, problem, sendProblem } from './problem.ts';
+import { HttpProblem, problem, sendProblem, unauthorizedProblem } from './problem.ts';
 
 export interface TenantGatewayDeps {
   getTenant(slug: string): Promise<TenantResource | undefined>;
@@ -41,13 +41,7 @@ function unavailable(slug: string, detail: string): HttpProblem {
 }
 
 function unauthorized(): HttpProblem {
-  const base = problem({
-    status: 401,
-    slug: 'unauthorized',
-    title: 'Unauthorized',
-    detail: 'A tenant API key or token is required.',
-  });
-  return new HttpProblem(base.problem, { 'WWW-Authenticate': 'Bearer realm="citadel"' });
+  return unauthorizedProblem('A tenant API key or token is required.');
 }
 
 async function authorize(

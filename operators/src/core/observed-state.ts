@@ -60,3 +60,26 @@ export interface ObservedTenant {
   services: ObservedServices;
   gpuPool: ObservedGpuPool;
 }
+
+/** What the drivers report for a tenant of which nothing exists yet (or anymore). */
+export function nothingObserved(): ObservedTenant {
+  return {
+    namespace: { exists: false },
+    keys: { versions: [] },
+    database: {
+      roleExists: false,
+      credentialsStored: false,
+      databaseExists: false,
+      publicConnectRevoked: false,
+      loginAllowed: false,
+    },
+    vectorStore: { ready: false, engine: undefined },
+    services: { state: 'stopped', endpoint: undefined, restarts: 0, lastError: undefined },
+    gpuPool: {
+      available: false,
+      ready: false,
+      reason: 'NoGpuOnHost',
+      message: 'no GPU on this host',
+    },
+  };
+}
