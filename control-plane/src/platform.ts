@@ -201,6 +201,8 @@ export async function startPlatform(
         resolveUpstream: (slug) => local.services.resolveEndpoint(slug),
       },
       openApiDocument: createOpenApiDocument(PLATFORM_VERSION),
+      // Each module adds its routers here: modules: [...createXModule(deps).routes]
+      modules: [],
     });
     const server = await listen(app, config);
     cleanups.push(() => closeServer(server));

@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from '../logger.ts';
 import { requireAdminToken } from './admin-auth.ts';
@@ -14,6 +14,17 @@ export interface PlatformAppDeps extends TenantRoutesDeps {
   readinessChecks: ReadinessCheck[];
   gateway: Omit<TenantGatewayDeps, 'apiKeys' | 'adminTokenDigest'>;
   openApiDocument: object;
+  /**
+   * Routers of the platform's other modules (SCIM, audit, policies…). `operator` routers
+   * sit under /api/v1 behind the operator token; `public` ones bring their own auth.
+   */
+  modules?: PlatformModuleRoutes[];
+}
+
+export interface PlatformModuleRoutes {
+  path: string;
+  access: 'operator' | 'public';
+  router: Router;
 }
 
 /** The platform's HTTP surface: health, the operator API, OpenAPI, and the tenant gateway. */
@@ -38,7 +49,15 @@ export function createPlatformApp(deps: PlatformAppDeps): Express {
   app.get('/api/v1/openapi.json', (_request, response) => {
     response.json(deps.openApiDocument);
   });
-  app.use('/api/v1', requireAdminToken(deps.adminTokenDigest), createTenantRouter(deps));
+  const modules = deps.modules ?? [];
+  for (const module of modules.filter((candidate) => candidate.access === 'public')) {
+    app.use(module.path, module.router);
+  }
+  const operatorOnly = requireAdminToken(deps.adminTokenDigest);
+  app.use('/api/v1', operatorOnly, createTenantRouter(deps));
+  for (const module of modules.filter((candidate) => candidate.access === 'operator')) {
+    app.use(`/api/v1${module.path}`, operatorOnly, module.router);
+  }
 
   app.use((request, _response, next) => {
     next(
