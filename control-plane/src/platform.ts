@@ -32,6 +32,9 @@ import {
   resolveAdminToken,
   syncPlanCatalog,
 } from './adapters/platform-settings.ts';
+import { createAuditModule } from './audit/audit-module.ts';
+import { createPolicyModule } from './policies/policy-module.ts';
+import { createScimModule } from './scim/scim-module.ts';
 import { createApiKeyService } from './domain/api-key.service.ts';
 import { createTenantService } from './domain/tenant.service.ts';
 import { createOpenApiDocument } from './http/openapi-document.ts';
@@ -190,19 +193,31 @@ export async function startPlatform(
       repository: createPrismaApiKeyRepository(prisma),
       getTenant: (slug) => repository.get(slug),
     });
+    const audit = await createAuditModule({
+      prisma,
+      dataDir: config.dataDir,
+      logger,
+      getTenant: (slug) => repository.get(slug),
+    });
     const app = createPlatformApp({
       logger,
       adminTokenDigest: adminToken.digest,
       tenants,
       apiKeys,
+      audit: audit.recorder,
       readinessChecks: readinessChecks(prisma, redis),
       gateway: {
         getTenant: (slug) => repository.get(slug),
         resolveUpstream: (slug) => local.services.resolveEndpoint(slug),
+        audit: audit.recorder,
       },
       openApiDocument: createOpenApiDocument(PLATFORM_VERSION),
       // Each module adds its routers here: modules: [...createXModule(deps).routes]
-      modules: [],
+      modules: [
+        ...audit.routes,
+        ...createPolicyModule({ prisma, logger, getTenant: (slug) => repository.get(slug) }).routes,
+        ...createScimModule({ prisma, logger, getTenant: (slug) => repository.get(slug) }).routes,
+      ],
     });
     const server = await listen(app, config);
     cleanups.push(() => closeServer(server));

@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import type { TenantResource } from '@citadel/contracts';
+import { AUDIT_ACTIONS } from '../audit/audit-entry.ts';
+import type { AuditRecorder } from '../audit/audit-recorder.ts';
 import type { ApiKeyService } from '../domain/api-key.service.ts';
 import { secretMatchesDigest } from '../domain/secret-digest.ts';
 import { bearerToken } from './bearer-token.ts';
@@ -12,6 +14,8 @@ export interface TenantGatewayDeps {
   resolveUpstream(slug: string): string | undefined;
   apiKeys: ApiKeyService;
   adminTokenDigest: string;
+  /** Records rejected credentials in the tenant's audit log, off the request path. */
+  audit?: AuditRecorder | undefined;
 }
 
 /** Seconds a client should wait before retrying a tenant whose host is down. */
@@ -44,16 +48,33 @@ function unauthorized(): HttpProblem {
   return unauthorizedProblem('A tenant API key or token is required.');
 }
 
+/** Notes a 401 in the tenant's audit log without waiting for the write. */
+function recordDenial(
+  deps: TenantGatewayDeps,
+  request: Request,
+  tenant: TenantResource,
+  reason: 'missing-credentials' | 'invalid-credentials',
+): HttpProblem {
+  deps.audit?.recordInBackground(tenant.metadata.uid, {
+    actor: { type: 'user', ip: request.ip },
+    action: AUDIT_ACTIONS.gatewayAuthenticationDenied,
+    target: { type: 'tenant', id: tenant.metadata.uid },
+    outcome: 'denied',
+    details: { reason, method: request.method, path: parseGatewayUrl(request.url).path },
+  });
+  return unauthorized();
+}
+
 async function authorize(
   deps: TenantGatewayDeps,
   request: Request,
   tenant: TenantResource,
 ): Promise<void> {
   const token = bearerToken(request);
-  if (token === undefined) throw unauthorized();
+  if (token === undefined) throw recordDenial(deps, request, tenant, 'missing-credentials');
   if (secretMatchesDigest(token, deps.adminTokenDigest)) return;
   const key = await deps.apiKeys.authenticate(tenant.metadata.uid, token);
-  if (!key) throw unauthorized();
+  if (!key) throw recordDenial(deps, request, tenant, 'invalid-credentials');
 }
 
 function forwardHeaders(request: Request, tenant: TenantResource): http.OutgoingHttpHeaders {

@@ -1,5 +1,8 @@
 import { Router, type Request } from 'express';
+import type { TenantResource } from '@citadel/contracts';
 import type { z } from 'zod';
+import { AUDIT_ACTIONS, type AuditEvent } from '../audit/audit-entry.ts';
+import type { AuditRecorder } from '../audit/audit-recorder.ts';
 import type { ApiKeyService } from '../domain/api-key.service.ts';
 import type { TenantService } from '../domain/tenant.service.ts';
 import {
@@ -15,6 +18,8 @@ import { toApiKeyView, toTenantView } from './tenant-view.ts';
 export interface TenantRoutesDeps {
   tenants: TenantService;
   apiKeys: ApiKeyService;
+  /** Records each successful admin action in the tenant's audit log. */
+  audit?: AuditRecorder | undefined;
 }
 
 function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
@@ -27,14 +32,43 @@ function slugOf(request: Request): string {
   return parse(slugParamSchema, { slug: request.params.slug }, 'path').slug;
 }
 
+/** An admin action by the platform operator, as the audit log records it. */
+function operatorAction(
+  request: Request,
+  action: string,
+  target: AuditEvent['target'],
+  details: AuditEvent['details'] = {},
+): AuditEvent {
+  return {
+    actor: { type: 'operator', ip: request.ip },
+    action,
+    target,
+    outcome: 'success',
+    details,
+  };
+}
+
 /** The platform-operator tenant API under /api/v1. Each route parses, calls one use case, maps. */
 export function createTenantRouter(deps: TenantRoutesDeps): Router {
   const router = Router();
   const { tenants, apiKeys } = deps;
+  const audit = async (request: Request, tenant: TenantResource, action: string) =>
+    deps.audit?.record(
+      tenant.metadata.uid,
+      operatorAction(
+        request,
+        action,
+        { type: 'tenant', id: tenant.metadata.uid },
+        {
+          slug: tenant.metadata.name,
+        },
+      ),
+    );
 
   router.post('/tenants', ...jsonBody(), async (request, response) => {
     const input = parse(createTenantRequestSchema, request.body, 'request body');
     const tenant = await tenants.create(input);
+    await audit(request, tenant, AUDIT_ACTIONS.tenantCreated);
     response
       .status(202)
       .location(`/api/v1/tenants/${tenant.metadata.name}`)
@@ -55,21 +89,41 @@ export function createTenantRouter(deps: TenantRoutesDeps): Router {
   });
 
   router.post('/tenants/:slug/suspend', async (request, response) => {
-    response.status(202).json(toTenantView(await tenants.suspend(slugOf(request))));
+    const tenant = await tenants.suspend(slugOf(request));
+    await audit(request, tenant, AUDIT_ACTIONS.tenantSuspended);
+    response.status(202).json(toTenantView(tenant));
   });
 
   router.post('/tenants/:slug/resume', async (request, response) => {
-    response.status(202).json(toTenantView(await tenants.resume(slugOf(request))));
+    const tenant = await tenants.resume(slugOf(request));
+    await audit(request, tenant, AUDIT_ACTIONS.tenantResumed);
+    response.status(202).json(toTenantView(tenant));
   });
 
   router.delete('/tenants/:slug', async (request, response) => {
-    response.status(202).json(toTenantView(await tenants.delete(slugOf(request))));
+    const tenant = await tenants.delete(slugOf(request));
+    await audit(request, tenant, AUDIT_ACTIONS.tenantDeletionRequested);
+    response.status(202).json(toTenantView(tenant));
   });
 
   router.post('/tenants/:slug/api-keys', ...jsonBody(), async (request, response) => {
     const slug = slugOf(request);
     const input = parse(createApiKeyRequestSchema, request.body, 'request body');
     const { record, key } = await apiKeys.issue(slug, input);
+    await deps.audit?.record(
+      record.tenantId,
+      operatorAction(
+        request,
+        AUDIT_ACTIONS.apiKeyIssued,
+        { type: 'api-key', id: record.id },
+        {
+          slug,
+          name: record.name,
+          prefix: record.prefix,
+          scopes: record.scopes,
+        },
+      ),
+    );
     response.status(201).json({ ...toApiKeyView(record), key });
   });
 
@@ -88,6 +142,16 @@ export function createTenantRouter(deps: TenantRoutesDeps): Router {
         title: 'API key not found',
         detail: `No such API key for tenant "${slug}".`,
       });
+    if (deps.audit) {
+      const tenant = await tenants.get(slug);
+      await deps.audit.record(
+        tenant.metadata.uid,
+        operatorAction(request, AUDIT_ACTIONS.apiKeyRevoked, {
+          type: 'api-key',
+          id: request.params.keyId,
+        }),
+      );
+    }
     response.status(204).end();
   });
 

@@ -21,3 +21,35 @@ export {
   sendProblem,
   type HostProblem,
 } from './problem-response.ts';
+// Authorisation is for services and the control plane; the host process (host-main.ts)
+// imports its modules directly and never loads cedar-wasm unless a service does.
+export {
+  CedarPolicyError,
+  createCedarAuthorizer,
+  digestAuthorizationRequest,
+  splitCedarPolicies,
+  validateCedarPolicies,
+  type AuthorizationDecision,
+  type AuthorizationRequest,
+  type CedarAuthorizer,
+  type CedarAuthorizerOptions,
+  type CedarEntity,
+  type CedarEntityUid,
+  type CedarValueJson,
+  type PolicyValidationError,
+  type PolicyValidationErrorCode,
+} from './authorization/cedar-authorizer.ts';
+export { canonicalJson, type CanonicalJsonValue } from './authorization/canonical-json.ts';
+export {
+  CITADEL_ACTIONS,
+  CITADEL_CEDAR_SCHEMA,
+  citadelAction,
+  citadelEntity,
+  type CitadelAction,
+  type CitadelEntityType,
+} from './authorization/citadel-schema.ts';
+export {
+  PLATFORM_POLICY_PREFIX,
+  platformPoliciesFor,
+  type PolicyPlan,
+} from './authorization/plan-policies.ts';

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
+import { addAuditCommands } from './audit-commands.ts';
 import { CliError, formatErrorReport, toErrorReport } from './cli-error.ts';
 import {
   DEFAULT_PLATFORM_URL,
@@ -47,6 +48,7 @@ export function createCitadelProgram(deps: CitadelProgramDeps): Command {
 
   addUpCommand(program, resolvedDeps);
   addTenantCommands(program, resolvedDeps);
+  addAuditCommands(program, resolvedDeps);
   return program;
 }
 

@@ -21,6 +21,8 @@ export const EXIT_CODES = {
   tenantFailed: 7,
   /** The platform could not be reached or said it is unavailable (connection refused, HTTP 502/503/504). */
   unavailable: 8,
+  /** `audit verify` found the tenant's audit log modified, incomplete or badly signed. */
+  auditTampered: 9,
 } as const;
 
 /** The name of an exit code, e.g. `notFound`. */
@@ -38,6 +40,7 @@ const EXIT_CODE_DESCRIPTIONS: Record<ExitCodeName, string> = {
   waitTimeout: '--wait timed out',
   tenantFailed: 'the tenant reached phase Failed',
   unavailable: 'platform unreachable or unavailable (connection refused, HTTP 502/503/504)',
+  auditTampered: 'audit log tampered (`audit verify` found problems)',
 };
 
 /** The exit-code table, as printed in `citadel --help`. */

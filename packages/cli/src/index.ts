@@ -1,3 +1,4 @@
+export * from './audit-commands.ts';
 export * from './citadel-program.ts';
 export * from './cli-error.ts';
 export * from './cli-session.ts';

@@ -26,6 +26,22 @@ export interface ListTenantsInput {
   cursor?: string;
 }
 
+/** One finding of `POST /api/v1/tenants/{slug}/audit/verify`. */
+export interface AuditProblemView {
+  sequence: number;
+  kind: string;
+  message: string;
+}
+
+/** The verification report of a tenant's audit log. */
+export interface AuditVerificationView {
+  ok: boolean;
+  entries: number;
+  checkpoints: number;
+  lastSequence: number;
+  problems: AuditProblemView[];
+}
+
 /** The platform-operator REST API (`/api/v1`), typed. */
 export interface PlatformClient {
   createTenant(input: CreateTenantInput): Promise<TenantView>;
@@ -34,6 +50,9 @@ export interface PlatformClient {
   suspendTenant(slug: string): Promise<TenantView>;
   resumeTenant(slug: string): Promise<TenantView>;
   deleteTenant(slug: string): Promise<TenantView>;
+  verifyAuditLog(slug: string): Promise<AuditVerificationView>;
+  /** The tenant's audit log as NDJSON text chunks, oldest entry first, streamed. */
+  exportAuditLog(slug: string): Promise<AsyncIterable<string>>;
 }
 
 /** The platform answered with an HTTP error; `problem` is its RFC 7807 body (or one made up from the status when the body was not a problem). */
@@ -97,6 +116,8 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
     suspendTenant: (slug) => send({ method: 'POST', path: tenantPath(slug, '/suspend') }),
     resumeTenant: (slug) => send({ method: 'POST', path: tenantPath(slug, '/resume') }),
     deleteTenant: (slug) => send({ method: 'DELETE', path: tenantPath(slug) }),
+    verifyAuditLog: (slug) => send({ method: 'POST', path: tenantPath(slug, '/audit/verify') }),
+    exportAuditLog: (slug) => openTextStream(apiRoot, tenantPath(slug, '/audit/export'), options),
   };
 }
 
@@ -114,11 +135,7 @@ async function sendRequest<T>(
   options: PlatformClientOptions,
 ): Promise<T> {
   const url = new URL(spec.path, apiRoot);
-  const headers: Record<string, string> = {
-    accept: 'application/json, application/problem+json',
-    'user-agent': USER_AGENT,
-  };
-  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  const headers = requestHeaders(options, 'application/json');
   if (spec.body !== undefined) headers['content-type'] = 'application/json';
 
   let response: Response;
@@ -135,6 +152,47 @@ async function sendRequest<T>(
   const text = await response.text();
   if (!response.ok) throw new PlatformApiError(readProblem(response, text));
   return parseJsonBody(response, text) as T;
+}
+
+function requestHeaders(options: PlatformClientOptions, accept: string): Record<string, string> {
+  const headers: Record<string, string> = {
+    accept: `${accept}, application/problem+json`,
+    'user-agent': USER_AGENT,
+  };
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  return headers;
+}
+
+/**
+ * GETs a streamed body (such as NDJSON). The timeout covers the wait for the response
+ * headers only: a long export may take as long as it needs once it has started.
+ */
+async function openTextStream(
+  apiRoot: URL,
+  path: string,
+  options: PlatformClientOptions,
+): Promise<AsyncIterable<string>> {
+  const url = new URL(path, apiRoot);
+  const controller = new AbortController();
+  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const timer = setTimeout(() => {
+    controller.abort(new DOMException('no answer in time', 'TimeoutError'));
+  }, timeoutMs);
+  let response: Response;
+  try {
+    response = await options.fetch(url, {
+      method: 'GET',
+      headers: requestHeaders(options, 'application/x-ndjson'),
+      signal: controller.signal,
+    });
+  } catch (error) {
+    throw new PlatformUnreachableError(url.origin, error);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!response.ok) throw new PlatformApiError(readProblem(response, await response.text()));
+  const empty = new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
+  return (response.body ?? empty).pipeThrough(new TextDecoderStream());
 }
 
 function parseJsonBody(response: Response, text: string): unknown {

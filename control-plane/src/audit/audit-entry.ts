@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson, type JsonValue } from './canonical-json.ts';
+
+/** Who acted. `ip` is the client address the platform saw; `id` the operator, user or token. */
+export interface AuditActor {
+  type: 'operator' | 'user' | 'scim' | 'system';
+  id?: string | undefined;
+  ip?: string | undefined;
+}
+
+/** What was acted on, e.g. `{ type: 'api-key', id: '…' }`. */
+export interface AuditTarget {
+  type: string;
+  id: string;
+}
+
+export type AuditOutcome = 'success' | 'denied' | 'failure';
+
+/** What a caller records; the log adds the tenant, sequence, time and hashes. */
+export interface AuditEvent {
+  actor: AuditActor;
+  /** Dotted verb, e.g. `tenant.suspended`; see {@link AUDIT_ACTIONS} for the platform's own. */
+  action: string;
+  target: AuditTarget;
+  outcome: AuditOutcome;
+  /** Any JSON object; it is hashed in its canonical form. */
+  details?: Record<string, JsonValue | undefined> | undefined;
+}
+
+/** One entry of a tenant's audit log, as stored and as exported. */
+export interface AuditEntry {
+  tenantId: string;
+  /** 1, 2, 3… per tenant, without gaps. */
+  sequence: number;
+  /** ISO 8601 with milliseconds, UTC. */
+  occurredAt: string;
+  actor: AuditActor;
+  action: string;
+  target: AuditTarget;
+  outcome: AuditOutcome;
+  details: Record<string, JsonValue | undefined>;
+  /** hex SHA-256 of the entry before ({@link GENESIS_HASH} for the first). */
+  previousHash: string;
+  /** hex SHA-256 of {@link auditEntryHashInput}. */
+  hash: string;
+}
+
+/** A signed statement that a tenant's log had `sequence` entries, the last one hashing to `hash`. */
+export interface AuditCheckpoint {
+  tenantId: string;
+  sequence: number;
+  hash: string;
+  /** Ed25519 signature (base64) over {@link checkpointStatement}. */
+  signature: string;
+  keyId: string;
+  createdAt: string;
+}
+
+/** The actions the platform records itself. Other modules add theirs (SCIM, login, policies). */
+export const AUDIT_ACTIONS = {
+  tenantCreated: 'tenant.created',
+  tenantSuspended: 'tenant.suspended',
+  tenantResumed: 'tenant.resumed',
+  tenantDeletionRequested: 'tenant.deletion-requested',
+  apiKeyIssued: 'api-key.issued',
+  apiKeyRevoked: 'api-key.revoked',
+  gatewayAuthenticationDenied: 'gateway.authentication-denied',
+} as const;
+
+/** The `previousHash` of a tenant's first entry. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/**
+ * The exact text whose SHA-256 is an entry's hash: the canonical JSON (RFC 8785) of
+ * `{tenantId, sequence, occurredAt, actor, action, target, outcome, details, previousHash}`.
+ * Anyone holding an export can recompute it.
+ */
+export function auditEntryHashInput(entry: Omit<AuditEntry, 'hash'>): string {
+  return canonicalJson({
+    tenantId: entry.tenantId,
+    sequence: entry.sequence,
+    occurredAt: entry.occurredAt,
+    actor: { ...entry.actor },
+    action: entry.action,
+    target: { ...entry.target },
+    outcome: entry.outcome,
+    details: entry.details,
+    previousHash: entry.previousHash,
+  });
+}
+
+/** The hex SHA-256 of an entry's canonical form. */
+export function hashAuditEntry(entry: Omit<AuditEntry, 'hash'>): string {
+  return createHash('sha256').update(auditEntryHashInput(entry), 'utf8').digest('hex');
+}
+
+/** What a checkpoint signs: `citadel-audit-checkpoint:v1:<tenantId>:<sequence>:<hash>`. */
+export function checkpointStatement(tenantId: string, sequence: number, hash: string): string {
+  return `citadel-audit-checkpoint:v1:${tenantId}:${sequence}:${hash}`;
+}

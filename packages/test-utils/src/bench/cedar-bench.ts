@@ -1,0 +1,263 @@
+/**
+ * `npm run bench:cedar [-- --decisions 20000 --json]`: the latency of one Cedar decision as
+ * the platform makes it (pre-parsed schema and policy set, `statefulIsAuthorized`, request
+ * digest and decision id included), over a realistic tenant: the starter plan's platform
+ * policies, ten tenant policies, 500 users in 20 groups and five roles, 2,000 documents,
+ * and one request in ten aimed at another tenant's document.
+ *
+ * Two entity shapes are measured: the slice a service loads for one request (the principal,
+ * its groups, the resource; ~5 entities) and the whole tenant passed on every call.
+ */
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { isAuthorized } from '@cedar-policy/cedar-wasm/nodejs';
+import {
+  CITADEL_CEDAR_SCHEMA,
+  citadelAction,
+  citadelEntity,
+  createCedarAuthorizer,
+  platformPoliciesFor,
+  type AuthorizationRequest,
+  type CedarAuthorizer,
+  type CedarEntity,
+  type CitadelAction,
+} from '@citadel/data-plane-runtime';
+
+const { values } = parseArgs({
+  options: {
+    decisions: { type: 'string', default: '20000' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const DECISIONS = Number(values.decisions);
+const WARM_UP = 2_000;
+/** Each measured series is warmed up on its own first requests. */
+const TENANT = '3f0c2b1a-9d8e-4f7a-8b6c-5d4e3f2a1b0c';
+const OTHER_TENANT = '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d';
+const ROLES = ['owner', 'admin', 'member', 'viewer', 'auditor'];
+const ACTIONS: CitadelAction[] = ['document.read', 'document.search', 'document.write'];
+
+/** A deterministic generator, so every run asks the same questions. */
+function createRandom(seed: number): (below: number) => number {
+  let state = seed;
+  return (below) => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state % below;
+  };
+}
+
+const tenantRef = (tenantId: string) => ({ __entity: citadelEntity('Tenant', tenantId) });
+
+interface TenantModel {
+  users: CedarEntity[];
+  groups: CedarEntity[];
+  documents: CedarEntity[];
+  foreignDocuments: CedarEntity[];
+}
+
+function buildTenant(random: (below: number) => number): TenantModel {
+  const groups = Array.from({ length: 20 }, (_, index) => ({
+    uid: citadelEntity('Group', `group-${index}`),
+    attrs: { tenant: tenantRef(TENANT) },
+    parents: [citadelEntity('Role', ROLES[index % 4 === 0 ? 1 : 2 + (index % 2)] ?? 'viewer')],
+  }));
+  const users = Array.from({ length: 500 }, (_, index) => ({
+    uid: citadelEntity('User', `user-${index}`),
+    attrs: { tenant: tenantRef(TENANT), email: `user-${index}@example.com` },
+    parents: [
+      citadelEntity('Group', `group-${random(20)}`),
+      ...(index % 50 === 0 ? [citadelEntity('Role', 'owner')] : []),
+    ],
+  }));
+  const documentOf = (tenantId: string, prefix: string) => (_: unknown, index: number) => ({
+    uid: citadelEntity('Document', `${prefix}-${index}`),
+    attrs: {
+      tenant: tenantRef(tenantId),
+      owner: { __entity: citadelEntity('User', `user-${random(500)}`) },
+      classification: index % 3 === 0 ? 'internal' : 'public',
+    },
+    parents: [],
+  });
+  return {
+    users,
+    groups,
+    documents: Array.from({ length: 2_000 }, documentOf(TENANT, 'doc')),
+    foreignDocuments: Array.from({ length: 200 }, documentOf(OTHER_TENANT, 'foreign')),
+  };
+}
+
+/** Ten policies of the kind a tenant admin writes. */
+function tenantPolicies(): Record<string, string> {
+  const policies: Record<string, string> = {};
+  for (let index = 0; index < 10; index += 1) {
+    policies[`tenant/group-${index}-internal`] = `permit (
+  principal in Citadel::Group::"group-${index}",
+  action in [Citadel::Action::"document.read", Citadel::Action::"document.search"],
+  resource is Citadel::Document
+) when { resource has classification && resource.classification == "internal" };`;
+  }
+  policies['tenant/no-write-without-mfa'] = `forbid (
+  principal,
+  action == Citadel::Action::"document.write",
+  resource
+) unless { context has mfa && context.mfa };`;
+  return policies;
+}
+
+function roleEntities(): CedarEntity[] {
+  return ROLES.map((role) => ({ uid: citadelEntity('Role', role), attrs: {}, parents: [] }));
+}
+
+function pick<T>(items: T[], random: (below: number) => number): T {
+  const item = items[random(items.length)];
+  if (item === undefined) throw new Error('empty list');
+  return item;
+}
+
+/**
+ * The requests. `closure`: the principal carries its whole ancestry (groups and their roles)
+ * as parents, so only the principal and the resource travel; `groups`: the principal's
+ * groups are passed as entities of their own, Cedar computing the hierarchy.
+ */
+function buildRequests(
+  model: TenantModel,
+  count: number,
+): { closure: AuthorizationRequest[]; groups: AuthorizationRequest[] } {
+  const random = createRandom(7);
+  const groupsById = new Map(model.groups.map((group) => [group.uid.id, group]));
+  const closure: AuthorizationRequest[] = [];
+  const groups: AuthorizationRequest[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const user = pick(model.users, random);
+    const resource =
+      random(10) === 0 ? pick(model.foreignDocuments, random) : pick(model.documents, random);
+    const userGroups = user.parents.flatMap((parent) => groupsById.get(parent.id) ?? []);
+    const request = {
+      principal: user.uid,
+      action: citadelAction(pick(ACTIONS, random)),
+      resource: resource.uid,
+      context: { mfa: random(2) === 0, sourceIp: '10.1.2.3' },
+    };
+    const ancestry = [...user.parents, ...userGroups.flatMap((group) => group.parents)];
+    closure.push({ ...request, entities: [{ ...user, parents: ancestry }, resource] });
+    groups.push({ ...request, entities: [user, ...userGroups, resource] });
+  }
+  return { closure, groups };
+}
+
+function percentile(sorted: number[], fraction: number): number {
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
+  return sorted[index] ?? Number.NaN;
+}
+
+interface Result {
+  name: string;
+  decisions: number;
+  p50Us: number;
+  p90Us: number;
+  p99Us: number;
+  maxUs: number;
+  perSecond: number;
+  allowed: number;
+}
+
+function measure(
+  name: string,
+  requests: AuthorizationRequest[],
+  decide: (r: AuthorizationRequest) => string,
+): Result {
+  for (const request of requests.slice(0, WARM_UP)) decide(request);
+  const latencies = new Float64Array(requests.length);
+  let allowed = 0;
+  const started = process.hrtime.bigint();
+  requests.forEach((request, index) => {
+    const before = process.hrtime.bigint();
+    if (decide(request) === 'allow') allowed += 1;
+    latencies[index] = Number(process.hrtime.bigint() - before) / 1_000;
+  });
+  const totalSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const sorted = Array.from(latencies).sort((a, b) => a - b);
+  const round = (value: number) => Math.round(value * 10) / 10;
+  return {
+    name,
+    decisions: requests.length,
+    p50Us: round(percentile(sorted, 0.5)),
+    p90Us: round(percentile(sorted, 0.9)),
+    p99Us: round(percentile(sorted, 0.99)),
+    maxUs: round(sorted.at(-1) ?? Number.NaN),
+    perSecond: Math.round(requests.length / totalSeconds),
+    allowed,
+  };
+}
+
+function run(): Result[] {
+  const model = buildTenant(createRandom(42));
+  const policies = { ...platformPoliciesFor('starter', TENANT), ...tenantPolicies() };
+  const requests = buildRequests(model, DECISIONS);
+  const authorizer: CedarAuthorizer = createCedarAuthorizer({
+    schema: CITADEL_CEDAR_SCHEMA,
+    policies,
+  });
+  const everything = [
+    ...roleEntities(),
+    ...model.groups,
+    ...model.users,
+    ...model.documents,
+    ...model.foreignDocuments,
+  ];
+  const whole = createCedarAuthorizer({
+    schema: CITADEL_CEDAR_SCHEMA,
+    policies,
+    entities: everything,
+  });
+  const withoutEntities = (request: AuthorizationRequest): AuthorizationRequest => ({
+    principal: request.principal,
+    action: request.action,
+    resource: request.resource,
+    ...(request.context === undefined ? {} : { context: request.context }),
+  });
+  const few = requests.closure.slice(0, Math.min(1_000, DECISIONS));
+  return [
+    measure(
+      'principal with its ancestry + resource (2 entities)',
+      requests.closure,
+      (request) => authorizer.authorize(request).decision,
+    ),
+    measure(
+      'principal, its groups, resource (~3 entities)',
+      requests.groups,
+      (request) => authorizer.authorize(request).decision,
+    ),
+    measure(
+      `whole tenant on every call (${everything.length} entities)`,
+      few.slice(0, 200).map(withoutEntities),
+      (request) => whole.authorize(request).decision,
+    ),
+    measure('isAuthorized, schema and policies re-parsed (2 entities)', few, (request) => {
+      const answer = isAuthorized({
+        principal: request.principal,
+        action: request.action,
+        resource: request.resource,
+        context: request.context ?? {},
+        schema: CITADEL_CEDAR_SCHEMA,
+        validateRequest: true,
+        policies: { staticPolicies: policies },
+        entities: request.entities ?? [],
+      });
+      return answer.type === 'success' ? answer.response.decision : 'deny';
+    }),
+  ];
+}
+
+const results = run();
+if (values.json) {
+  console.log(JSON.stringify({ node: process.version, cpus: os.cpus().length, results }, null, 2));
+} else {
+  console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`);
+  for (const result of results) {
+    console.log(
+      `${result.name}: ${result.decisions} decisions, p50 ${result.p50Us} µs, p90 ${result.p90Us} µs, ` +
+        `p99 ${result.p99Us} µs, max ${result.maxUs} µs, ${result.perSecond}/s, ${result.allowed} allowed`,
+    );
+  }
+}
