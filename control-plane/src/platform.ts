@@ -32,6 +32,7 @@ import {
   resolveAdminToken,
   syncPlanCatalog,
 } from './adapters/platform-settings.ts';
+import { AUDIT_ACTIONS } from './audit/audit-entry.ts';
 import { createAuditModule } from './audit/audit-module.ts';
 import { createPolicyModule } from './policies/policy-module.ts';
 import { createScimModule } from './scim/scim-module.ts';
@@ -215,7 +216,27 @@ export async function startPlatform(
       // Each module adds its routers here: modules: [...createXModule(deps).routes]
       modules: [
         ...audit.routes,
-        ...createPolicyModule({ prisma, logger, getTenant: (slug) => repository.get(slug) }).routes,
+        ...createPolicyModule({
+          prisma,
+          logger,
+          getTenant: (slug) => repository.get(slug),
+          onDecision: (decision) => {
+            // Enforced denials go to the tenant's audit log; what-ifs from the policy API do not.
+            if (decision.whatIf || decision.decision === 'allow') return;
+            audit.recorder.recordInBackground(decision.tenantId, {
+              actor: { type: 'user', id: JSON.stringify(decision.principal) },
+              action: AUDIT_ACTIONS.authorizationDenied,
+              target: { type: 'authorization', id: decision.decisionId },
+              outcome: 'denied',
+              details: {
+                action: JSON.stringify(decision.action),
+                resource: JSON.stringify(decision.resource),
+                determiningPolicies: decision.determiningPolicies,
+                inputDigest: decision.inputDigest,
+              },
+            });
+          },
+        }).routes,
         ...createScimModule({ prisma, logger, getTenant: (slug) => repository.get(slug) }).routes,
       ],
     });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, type JsonValue } from './canonical-json.ts';
+import { canonicalJson, type JsonValue } from '@citadel/contracts';
 
 /** Who acted. `ip` is the client address the platform saw; `id` the operator, user or token. */
 export interface AuditActor {
@@ -65,6 +65,7 @@ export const AUDIT_ACTIONS = {
   apiKeyIssued: 'api-key.issued',
   apiKeyRevoked: 'api-key.revoked',
   gatewayAuthenticationDenied: 'gateway.authentication-denied',
+  authorizationDenied: 'authorization.denied',
 } as const;
 
 /** The `previousHash` of a tenant's first entry. */

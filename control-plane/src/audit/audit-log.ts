@@ -18,7 +18,7 @@ import {
 } from './audit-entry.ts';
 import { AuditError } from './audit-error.ts';
 import type { AuditSigner } from './audit-signer.ts';
-import type { JsonValue } from './canonical-json.ts';
+import type { JsonValue } from '@citadel/contracts';
 
 export interface AuditLogDeps {
   prisma: PrismaClient;

@@ -39,7 +39,6 @@ export {
   type PolicyValidationError,
   type PolicyValidationErrorCode,
 } from './authorization/cedar-authorizer.ts';
-export { canonicalJson, type CanonicalJsonValue } from './authorization/canonical-json.ts';
 export {
   CITADEL_ACTIONS,
   CITADEL_CEDAR_SCHEMA,

@@ -12,7 +12,7 @@ import {
   type DetailedError,
   type Schema,
 } from '@cedar-policy/cedar-wasm/nodejs';
-import { canonicalJson, type CanonicalJsonValue } from './canonical-json.ts';
+import { canonicalJson, type JsonValue as CanonicalJsonValue } from '@citadel/contracts';
 
 export type { CedarValueJson };
 

@@ -1,5 +1,5 @@
 /**
- * A JSON value as the audit log hashes it: what `JSON.parse` returns.
+ * A JSON value as `JSON.parse` returns it (members may be `undefined`: they are left out).
  */
 export type JsonValue =
   string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue | undefined };

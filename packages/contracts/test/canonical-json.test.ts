@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../src/audit/canonical-json.ts';
+import { canonicalJson } from '../src/canonical-json.ts';
 
 describe('canonicalJson (RFC 8785)', () => {
   it('sorts members by UTF-16 code units at every depth and drops whitespace', () => {
