@@ -36,10 +36,12 @@ import { AUDIT_ACTIONS } from './audit/audit-entry.ts';
 import { createAuditModule } from './audit/audit-module.ts';
 import { createPolicyModule } from './policies/policy-module.ts';
 import { createScimModule } from './scim/scim-module.ts';
+import { createSsoModule } from './sso/sso-module.ts';
 import { createApiKeyService } from './domain/api-key.service.ts';
 import { createTenantService } from './domain/tenant.service.ts';
 import { createOpenApiDocument } from './http/openapi-document.ts';
 import { createPlatformApp } from './http/platform-app.ts';
+import { createRateLimits, rateLimitsPerMinute } from './http/rate-limits.ts';
 import type { ReadinessCheck } from './http/health-routes.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -200,6 +202,14 @@ export async function startPlatform(
       logger,
       getTenant: (slug) => repository.get(slug),
     });
+    // Login and token endpoints take `rateLimits.limitLogin(…)` from here.
+    const rateLimits = createRateLimits({
+      redis,
+      logger,
+      limits: rateLimitsPerMinute(config.rateLimits),
+      // Replicas of this platform (one database, one instance id) share their counters.
+      keyPrefix: instanceId,
+    });
     const app = createPlatformApp({
       logger,
       adminTokenDigest: adminToken.digest,
@@ -213,12 +223,14 @@ export async function startPlatform(
         audit: audit.recorder,
       },
       openApiDocument: createOpenApiDocument(PLATFORM_VERSION),
+      rateLimits,
       // Each module adds its routers here: modules: [...createXModule(deps).routes]
       modules: [
         ...audit.routes,
         ...createPolicyModule({
           prisma,
           logger,
+          audit: audit.recorder,
           getTenant: (slug) => repository.get(slug),
           onDecision: (decision) => {
             // Enforced denials go to the tenant's audit log; what-ifs from the policy API do not.
@@ -237,7 +249,21 @@ export async function startPlatform(
             });
           },
         }).routes,
-        ...createScimModule({ prisma, logger, getTenant: (slug) => repository.get(slug) }).routes,
+        ...createScimModule({
+          prisma,
+          logger,
+          getTenant: (slug) => repository.get(slug),
+          audit: audit.recorder,
+        }).routes,
+        ...createSsoModule({
+          prisma,
+          logger,
+          getTenant: (slug) => repository.get(slug),
+          dataKeys: local.dataKeys,
+          audit: audit.recorder,
+          publicUrl: config.publicUrl,
+          limitLogin: (options) => rateLimits.limitLogin(options),
+        }).routes,
       ],
     });
     const server = await listen(app, config);

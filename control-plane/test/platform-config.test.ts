@@ -14,6 +14,24 @@ describe('readPlatformConfig', () => {
     });
   });
 
+  it('reads the abuse limits per minute, with defaults', () => {
+    expect(readPlatformConfig({}, '/').rateLimits).toEqual({
+      scimPerToken: 600,
+      scimPerIp: 1_200,
+      failedAuthenticationsPerIp: 20,
+      loginPerIp: 30,
+      loginPerTenant: 300,
+    });
+    const config = readPlatformConfig(
+      { CITADEL_RATE_LIMIT_SCIM_PER_MINUTE: '5', CITADEL_RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE: '7' },
+      '/',
+    );
+    expect(config.rateLimits).toMatchObject({ scimPerToken: 5, loginPerIp: 7 });
+    expect(() =>
+      readPlatformConfig({ CITADEL_RATE_LIMIT_FAILED_AUTH_PER_IP_PER_MINUTE: '0' }, '/'),
+    ).toThrow(/CITADEL_RATE_LIMIT_FAILED_AUTH_PER_IP_PER_MINUTE/);
+  });
+
   it('treats empty variables as unset', () => {
     const config = readPlatformConfig(
       { DATABASE_URL: '', REDIS_URL: '', CITADEL_ADMIN_TOKEN: '' },

@@ -7,7 +7,7 @@ const tenantIds: Record<string, string> = {};
 
 beforeAll(async () => {
   fixture = await startPlatformFixture();
-  for (const slug of ['policy-alpha', 'policy-beta']) {
+  for (const slug of ['policy-alpha', 'policy-beta', 'policy-audited']) {
     const response = await fixture.api('/api/v1/tenants', {
       method: 'POST',
       body: JSON.stringify({ slug, displayName: slug, plan: 'starter' }),
@@ -233,5 +233,68 @@ describe('tenant policies', () => {
     expect(malformed.status).toBe(400);
     const unauthenticated = await fixture.api(policiesPath('policy-alpha'), { token: '' });
     expect(unauthenticated.status).toBe(401);
+  });
+
+  it('records policy changes, and refused policies, in the tenant audit log', async () => {
+    const slug = 'policy-audited';
+    const created = await send('POST', policiesPath(slug), {
+      name: 'audited',
+      text: VIEWERS_WRITE,
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as PolicyView;
+    const valid = { name: 'audited', description: 'changed', text: VIEWERS_WRITE };
+    expect((await send('PUT', policiesPath(slug, `/${id}`), valid)).status).toBe(200);
+    const shred = 'permit (principal, action == Citadel::Action::"document.shred", resource);';
+    const invalid = { name: 'audited', text: shred };
+    expect((await send('PUT', policiesPath(slug, `/${id}`), invalid)).status).toBe(400);
+    expect((await send('POST', policiesPath(slug), { name: 'typo', text: shred })).status).toBe(
+      400,
+    );
+    expect((await send('DELETE', policiesPath(slug, `/${id}`))).status).toBe(204);
+
+    const response = await send('GET', `/api/v1/tenants/${slug}/audit?limit=100`);
+    expect(response.status).toBe(200);
+    const { items } = (await response.json()) as { items: Array<{ action: string }> };
+    const policyEntries = items.filter((entry) => entry.action.startsWith('policy.')).reverse();
+    const operator = { type: 'operator', ip: expect.any(String) as unknown };
+    expect(policyEntries).toEqual([
+      expect.objectContaining({
+        action: 'policy.created',
+        actor: operator,
+        target: { type: 'policy', id },
+        outcome: 'success',
+        details: { name: 'audited', version: 1 },
+      }),
+      expect.objectContaining({
+        action: 'policy.updated',
+        target: { type: 'policy', id },
+        outcome: 'success',
+        details: { name: 'audited', version: 2 },
+      }),
+      expect.objectContaining({
+        action: 'policy.updated',
+        actor: operator,
+        target: { type: 'policy', id },
+        outcome: 'failure',
+        details: { name: 'audited', reason: 'policy-invalid', errorCount: 1 },
+      }),
+      // A refused creation has no id yet: the target is the name asked for.
+      expect.objectContaining({
+        action: 'policy.created',
+        target: { type: 'policy', id: 'typo' },
+        outcome: 'failure',
+        details: { name: 'typo', reason: 'policy-invalid', errorCount: 1 },
+      }),
+      expect.objectContaining({
+        action: 'policy.deleted',
+        actor: operator,
+        target: { type: 'policy', id },
+        outcome: 'success',
+        details: { name: 'audited', version: 2 },
+      }),
+    ]);
+    const verified = await send('POST', `/api/v1/tenants/${slug}/audit/verify`);
+    expect(await verified.json()).toMatchObject({ ok: true });
   });
 });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { RateLimitsPerMinute } from '../http/rate-limits.ts';
 
 const optionalUrl = z
   .string()
@@ -12,6 +13,11 @@ const optionalString = z
   .string()
   .transform((value) => (value === '' ? undefined : value))
   .optional();
+
+/** A positive request count per minute, with its default. */
+function perMinute(defaultValue: number) {
+  return z.coerce.number().int().min(1).max(1_000_000).default(defaultValue);
+}
 
 const environmentSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
@@ -26,6 +32,11 @@ const environmentSchema = z.object({
   CITADEL_PUBLIC_URL: optionalUrl,
   CITADEL_RECONCILE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   CITADEL_RESYNC_INTERVAL_MS: z.coerce.number().int().min(1_000).default(30_000),
+  CITADEL_RATE_LIMIT_SCIM_PER_MINUTE: perMinute(600),
+  CITADEL_RATE_LIMIT_SCIM_PER_IP_PER_MINUTE: perMinute(1_200),
+  CITADEL_RATE_LIMIT_FAILED_AUTH_PER_IP_PER_MINUTE: perMinute(20),
+  CITADEL_RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE: perMinute(30),
+  CITADEL_RATE_LIMIT_LOGIN_PER_TENANT_PER_MINUTE: perMinute(300),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -43,6 +54,8 @@ export interface PlatformConfig {
   publicUrl: string | undefined;
   reconcileConcurrency: number;
   resyncIntervalMs: number;
+  /** Abuse limits, in requests (or failed authentications) per minute. */
+  rateLimits: RateLimitsPerMinute;
   logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
 }
 
@@ -73,6 +86,13 @@ export function readPlatformConfig(environment: NodeJS.ProcessEnv, cwd: string):
     publicUrl: env.CITADEL_PUBLIC_URL,
     reconcileConcurrency: env.CITADEL_RECONCILE_CONCURRENCY,
     resyncIntervalMs: env.CITADEL_RESYNC_INTERVAL_MS,
+    rateLimits: {
+      scimPerToken: env.CITADEL_RATE_LIMIT_SCIM_PER_MINUTE,
+      scimPerIp: env.CITADEL_RATE_LIMIT_SCIM_PER_IP_PER_MINUTE,
+      failedAuthenticationsPerIp: env.CITADEL_RATE_LIMIT_FAILED_AUTH_PER_IP_PER_MINUTE,
+      loginPerIp: env.CITADEL_RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE,
+      loginPerTenant: env.CITADEL_RATE_LIMIT_LOGIN_PER_TENANT_PER_MINUTE,
+    },
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.ts';
 import { requireAdminToken } from './admin-auth.ts';
 import { createHealthRouter, type ReadinessCheck } from './health-routes.ts';
 import { problem, problemErrorHandler } from './problem.ts';
+import type { RateLimits } from './rate-limits.ts';
 import { requestContext } from './request-context.ts';
 import { createTenantGateway, type TenantGatewayDeps } from './tenant-gateway.ts';
 import { createTenantRouter, type TenantRoutesDeps } from './tenant-routes.ts';
@@ -19,6 +20,8 @@ export interface PlatformAppDeps extends TenantRoutesDeps {
    * sit under /api/v1 behind the operator token; `public` ones bring their own auth.
    */
   modules?: PlatformModuleRoutes[];
+  /** Abuse limits on SCIM and on the gateway's failed authentications; none when undefined. */
+  rateLimits?: RateLimits | undefined;
 }
 
 export interface PlatformModuleRoutes {
@@ -43,6 +46,7 @@ export function createPlatformApp(deps: PlatformAppDeps): Express {
       ...deps.gateway,
       apiKeys: deps.apiKeys,
       adminTokenDigest: deps.adminTokenDigest,
+      failedAuthentications: deps.rateLimits?.failedAuthentications,
     }),
   );
 
@@ -50,6 +54,8 @@ export function createPlatformApp(deps: PlatformAppDeps): Express {
     response.json(deps.openApiDocument);
   });
   const modules = deps.modules ?? [];
+  // Counted before the SCIM router authenticates, so floods of bad tokens are limited too.
+  if (deps.rateLimits) app.use('/scim/v2', deps.rateLimits.scim());
   for (const module of modules.filter((candidate) => candidate.access === 'public')) {
     app.use(module.path, module.router);
   }

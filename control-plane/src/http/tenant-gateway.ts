@@ -7,6 +7,7 @@ import type { ApiKeyService } from '../domain/api-key.service.ts';
 import { secretMatchesDigest } from '../domain/secret-digest.ts';
 import { bearerToken } from './bearer-token.ts';
 import { HttpProblem, problem, sendProblem, unauthorizedProblem } from './problem.ts';
+import { clientIpOf, type FailedAuthenticationLimiter } from './rate-limits.ts';
 
 export interface TenantGatewayDeps {
   getTenant(slug: string): Promise<TenantResource | undefined>;
@@ -16,6 +17,8 @@ export interface TenantGatewayDeps {
   adminTokenDigest: string;
   /** Records rejected credentials in the tenant's audit log, off the request path. */
   audit?: AuditRecorder | undefined;
+  /** Counts 401s per client IP; an IP over its limit gets 429 before its credentials are read. */
+  failedAuthentications?: FailedAuthenticationLimiter | undefined;
 }
 
 /** Seconds a client should wait before retrying a tenant whose host is down. */
@@ -48,13 +51,14 @@ function unauthorized(): HttpProblem {
   return unauthorizedProblem('A tenant API key or token is required.');
 }
 
-/** Notes a 401 in the tenant's audit log without waiting for the write. */
-function recordDenial(
+/** Notes a 401 in the tenant's audit log without waiting for the write, and counts it per IP. */
+async function recordDenial(
   deps: TenantGatewayDeps,
   request: Request,
   tenant: TenantResource,
   reason: 'missing-credentials' | 'invalid-credentials',
-): HttpProblem {
+): Promise<HttpProblem> {
+  await deps.failedAuthentications?.recordFailure(clientIpOf(request));
   deps.audit?.recordInBackground(tenant.metadata.uid, {
     actor: { type: 'user', ip: request.ip },
     action: AUDIT_ACTIONS.gatewayAuthenticationDenied,
@@ -70,11 +74,12 @@ async function authorize(
   request: Request,
   tenant: TenantResource,
 ): Promise<void> {
+  await deps.failedAuthentications?.assertAllowed(clientIpOf(request));
   const token = bearerToken(request);
-  if (token === undefined) throw recordDenial(deps, request, tenant, 'missing-credentials');
+  if (token === undefined) throw await recordDenial(deps, request, tenant, 'missing-credentials');
   if (secretMatchesDigest(token, deps.adminTokenDigest)) return;
   const key = await deps.apiKeys.authenticate(tenant.metadata.uid, token);
-  if (!key) throw recordDenial(deps, request, tenant, 'invalid-credentials');
+  if (!key) throw await recordDenial(deps, request, tenant, 'invalid-credentials');
 }
 
 function forwardHeaders(request: Request, tenant: TenantResource): http.OutgoingHttpHeaders {

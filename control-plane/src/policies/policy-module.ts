@@ -1,4 +1,5 @@
 import type { TenantResource } from '@citadel/contracts';
+import type { AuditRecorder } from '../audit/audit-recorder.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { PlatformModuleRoutes } from '../http/platform-app.ts';
 import type { Logger } from '../logger.ts';
@@ -16,6 +17,8 @@ export interface PolicyModuleDeps {
   getTenant(slug: string): Promise<TenantResource | undefined>;
   /** Receives every decision (for the audit log). */
   onDecision?: (record: PolicyDecisionRecord) => void | Promise<void>;
+  /** Records policy changes, and rejected ones, in the tenant's audit log. */
+  audit?: Pick<AuditRecorder, 'record'> | undefined;
   /** See PolicyServiceDeps.maxAgeMs. */
   maxAgeMs?: number;
 }
@@ -34,6 +37,7 @@ export function createPolicyModule(deps: PolicyModuleDeps): PolicyModule {
     logger: deps.logger.child({ component: 'policies' }),
     ...(deps.onDecision === undefined ? {} : { onDecision: deps.onDecision }),
     ...(deps.maxAgeMs === undefined ? {} : { maxAgeMs: deps.maxAgeMs }),
+    audit: deps.audit,
   });
   return {
     policies,

@@ -1,6 +1,7 @@
 import { Router, type ErrorRequestHandler, type Request } from 'express';
 import { z } from 'zod';
 import type { PolicyValidationError } from '@citadel/data-plane-runtime';
+import type { AuditActor } from '../audit/audit-entry.ts';
 import { slugParamSchema } from '../http/api-schemas.ts';
 import { jsonBody } from '../http/json-body.ts';
 import { problem, validationProblem, type HttpProblem } from '../http/problem.ts';
@@ -68,6 +69,11 @@ function slugOf(request: Request): string {
   return parse(slugParamSchema, { slug: request.params.slug }, 'path').slug;
 }
 
+/** Policy routes sit behind the operator token. */
+function operatorOf(request: Request): AuditActor {
+  return { type: 'operator', ip: request.ip };
+}
+
 function policyIdOf(request: Request): string {
   return String(request.params.policyId);
 }
@@ -99,7 +105,7 @@ export function createPolicyRouter(policies: PolicyService): Router {
   router.post('/', ...jsonBody(), async (request, response) => {
     const slug = slugOf(request);
     const input = parse(policyInputSchema, request.body, 'request body');
-    const created = await policies.create(slug, input);
+    const created = await policies.create(slug, input, operatorOf(request));
     response
       .status(201)
       .location(`/api/v1/tenants/${slug}/policies/${created.id}`)
@@ -119,11 +125,13 @@ export function createPolicyRouter(policies: PolicyService): Router {
   router.put('/:policyId', ...jsonBody(), async (request, response) => {
     const slug = slugOf(request);
     const input = parse(policyInputSchema, request.body, 'request body');
-    response.json(toPolicyView(await policies.update(slug, policyIdOf(request), input)));
+    response.json(
+      toPolicyView(await policies.update(slug, policyIdOf(request), input, operatorOf(request))),
+    );
   });
 
   router.delete('/:policyId', async (request, response) => {
-    await policies.delete(slugOf(request), policyIdOf(request));
+    await policies.delete(slugOf(request), policyIdOf(request), operatorOf(request));
     response.status(204).end();
   });
 

@@ -12,6 +12,8 @@ import {
   type CedarAuthorizer,
   type PolicyValidationError,
 } from '@citadel/data-plane-runtime';
+import { AUDIT_ACTIONS, type AuditActor } from '../audit/audit-entry.ts';
+import type { AuditRecorder } from '../audit/audit-recorder.ts';
 import { TenantError } from '../domain/tenant-error.ts';
 import type { Logger } from '../logger.ts';
 import { PolicyError } from './policy-error.ts';
@@ -78,7 +80,22 @@ export interface PolicyServiceDeps {
    * Default 60 s.
    */
   maxAgeMs?: number;
+  /** Records every change, and every policy Cedar rejects, in the tenant's audit log. */
+  audit?: Pick<AuditRecorder, 'record'> | undefined;
 }
+
+/** A change to a tenant's policies, as the audit log records it. */
+interface PolicyChange {
+  tenantId: string;
+  actor: AuditActor;
+  action: (typeof AUDIT_ACTIONS)['policyCreated' | 'policyUpdated' | 'policyDeleted'];
+  /** The policy's id; for a refused creation, which has none, the name given. */
+  target: string;
+  name: string;
+}
+
+/** Who changes policies when the caller names nobody. */
+const SYSTEM_ACTOR: AuditActor = { type: 'system' };
 
 /** The prefix of tenant policies' Cedar ids; the platform's own start with `citadel/`. */
 export const TENANT_POLICY_PREFIX = 'tenant/';
@@ -245,6 +262,44 @@ export function createPolicyService(deps: PolicyServiceDeps) {
     }
   }
 
+  function recordChange(
+    change: PolicyChange,
+    outcome: 'success' | 'failure',
+    details: Record<string, string | number>,
+  ): Promise<void> {
+    if (!deps.audit) return Promise.resolve();
+    return deps.audit.record(change.tenantId, {
+      actor: change.actor,
+      action: change.action,
+      target: { type: 'policy', id: change.target },
+      outcome,
+      details: { name: change.name, ...details },
+    });
+  }
+
+  /**
+   * Runs `apply` and records the change: as a success with the stored version, or as a
+   * failure with the error count when Cedar refuses the policy. Other errors (unknown
+   * policy, name taken) are not policy changes and are not recorded.
+   */
+  async function audited(
+    change: PolicyChange,
+    apply: () => Promise<TenantPolicyRecord>,
+  ): Promise<TenantPolicyRecord> {
+    try {
+      const record = await apply();
+      await recordChange({ ...change, target: record.id }, 'success', { version: record.version });
+      return record;
+    } catch (error) {
+      if (error instanceof PolicyError && error.code === 'policy-invalid') {
+        const errors = error.details.errors;
+        const errorCount = Array.isArray(errors) ? errors.length : 0;
+        await recordChange(change, 'failure', { reason: error.code, errorCount });
+      }
+      throw error;
+    }
+  }
+
   async function requirePolicy(tenantId: string, policyId: string): Promise<TenantPolicyRecord> {
     const found = await repository.get(tenantId, policyId);
     if (!found)
@@ -264,36 +319,56 @@ export function createPolicyService(deps: PolicyServiceDeps) {
     },
 
     /** Validates, then stores; nothing is written when Cedar refuses the policy. */
-    async create(slug: string, input: PolicyInput): Promise<TenantPolicyRecord> {
+    async create(
+      slug: string,
+      input: PolicyInput,
+      actor: AuditActor = SYSTEM_ACTOR,
+    ): Promise<TenantPolicyRecord> {
       const tenantId = await tenantIdOf(slug);
-      await validateChange(tenantId, input, undefined);
-      const created = await repository.insert(tenantId, input);
-      invalidate(tenantId);
-      return created;
+      const change = { tenantId, actor, name: input.name, target: input.name };
+      return audited({ ...change, action: AUDIT_ACTIONS.policyCreated }, async () => {
+        await validateChange(tenantId, input, undefined);
+        const created = await repository.insert(tenantId, input);
+        invalidate(tenantId);
+        return created;
+      });
     },
 
     /** Replaces name, description and text; validated first, as `create` is. */
-    async update(slug: string, policyId: string, input: PolicyInput): Promise<TenantPolicyRecord> {
+    async update(
+      slug: string,
+      policyId: string,
+      input: PolicyInput,
+      actor: AuditActor = SYSTEM_ACTOR,
+    ): Promise<TenantPolicyRecord> {
       const tenantId = await tenantIdOf(slug);
       await requirePolicy(tenantId, policyId);
-      await validateChange(tenantId, input, policyId);
-      const updated = await repository.update(tenantId, policyId, input);
-      invalidate(tenantId);
-      if (!updated)
-        throw new PolicyError('policy-not-found', `No policy "${policyId}" for this tenant.`, {
-          policyId,
-        });
-      return updated;
+      const change = { tenantId, actor, name: input.name, target: policyId };
+      return audited({ ...change, action: AUDIT_ACTIONS.policyUpdated }, async () => {
+        await validateChange(tenantId, input, policyId);
+        const updated = await repository.update(tenantId, policyId, input);
+        invalidate(tenantId);
+        if (!updated)
+          throw new PolicyError('policy-not-found', `No policy "${policyId}" for this tenant.`, {
+            policyId,
+          });
+        return updated;
+      });
     },
 
-    async delete(slug: string, policyId: string): Promise<void> {
+    async delete(slug: string, policyId: string, actor: AuditActor = SYSTEM_ACTOR): Promise<void> {
       const tenantId = await tenantIdOf(slug);
-      const deleted = await repository.delete(tenantId, policyId);
-      if (!deleted)
-        throw new PolicyError('policy-not-found', `No policy "${policyId}" for this tenant.`, {
-          policyId,
-        });
-      invalidate(tenantId);
+      const existing = await requirePolicy(tenantId, policyId);
+      const change = { tenantId, actor, name: existing.name, target: policyId };
+      await audited({ ...change, action: AUDIT_ACTIONS.policyDeleted }, async () => {
+        const deleted = await repository.delete(tenantId, policyId);
+        if (!deleted)
+          throw new PolicyError('policy-not-found', `No policy "${policyId}" for this tenant.`, {
+            policyId,
+          });
+        invalidate(tenantId);
+        return existing;
+      });
     },
 
     /** A what-if: the decision the tenant's current policies give `request`, recorded as such. */

@@ -1,5 +1,6 @@
 import type { TenantResource } from '@citadel/contracts';
 import type { PrismaClient } from '../adapters/prisma-client.ts';
+import type { AuditRecorder } from '../audit/audit-recorder.ts';
 import type { PlatformModuleRoutes } from '../http/platform-app.ts';
 import type { Logger } from '../logger.ts';
 import { createPrismaScimGroupRepository } from './adapters/prisma-scim-group-repository.ts';
@@ -18,6 +19,8 @@ export interface ScimModuleDeps {
   getTenant?: ((slug: string) => Promise<TenantResource | undefined>) | undefined;
   /** Called when a user is deactivated or deleted: end its sessions, revoke its tokens. */
   onUserDeactivated?: ((tenantId: string, userId: string) => Promise<void> | void) | undefined;
+  /** Where SCIM changes and token issuance are recorded; nothing is recorded without one. */
+  audit?: Pick<AuditRecorder, 'record'> | undefined;
 }
 
 /** Looks a tenant up by slug with just what token issuance needs. */
@@ -43,14 +46,17 @@ export function createScimModule(deps: ScimModuleDeps): { routes: PlatformModule
   const tokens = createScimTokenService({
     repository: createPrismaScimTokenRepository(deps.prisma),
     getTenant: deps.getTenant ?? tenantLookup(deps.prisma),
+    audit: deps.audit,
   });
   const users = createScimUserService({
     repository: createPrismaScimUserRepository(deps.prisma),
     logger,
     onUserDeactivated: deps.onUserDeactivated,
+    audit: deps.audit,
   });
   const groups = createScimGroupService({
     repository: createPrismaScimGroupRepository(deps.prisma),
+    audit: deps.audit,
   });
   return {
     routes: [

@@ -7,6 +7,8 @@ import type {
   ScimGroupWrite,
 } from '../domain/scim-group.service.ts';
 import { isUniqueViolation, SCIM_TRANSACTION_OPTIONS } from './prisma-scim-user-repository.ts';
+import { GROUP_RESOURCE_TYPE } from '../domain/scim-schemas.ts';
+import { createScimSqlSearch, type ScimSqlSource } from './scim-sql-search.ts';
 import { isUuid } from './uuid.ts';
 
 type Transaction = Prisma.TransactionClient;
@@ -99,9 +101,44 @@ function rethrow(error: unknown): never {
   throw error;
 }
 
+/** How SCIM Group attributes map onto `tenant_groups` for searches in SQL. */
+const GROUP_SQL_SOURCE = {
+  resourceType: GROUP_RESOURCE_TYPE,
+  from: 'tenant_groups r',
+  select: `r.id, r.tenant_id AS "tenantId", r.display_name AS "displayName",
+    r.display_name_key AS "displayNameKey", r.external_id AS "externalId", r.resource,
+    r.version, r.created_at AS "createdAt", r.updated_at AS "updatedAt"`,
+  resource: 'r.resource',
+  columns: {
+    id: { kind: 'uuid', sql: 'r.id' },
+    displayName: { kind: 'text', sql: 'r.display_name', folded: 'r.display_name_key' },
+    externalId: { kind: 'text', sql: 'r.external_id' },
+    'meta.created': { kind: 'instant', sql: 'r.created_at' },
+    'meta.lastModified': { kind: 'instant', sql: 'r.updated_at' },
+  },
+  // Served from other rows or computed: `members` from member rows, the rest of `meta`.
+  derived: ['members', 'meta'],
+} as const satisfies ScimSqlSource;
+
 /** SCIM groups in `tenant_groups`, members as rows of `tenant_group_members`. */
 export function createPrismaScimGroupRepository(prisma: PrismaClient): ScimGroupRepository {
+  const searchRows = createScimSqlSearch<TenantGroup>(prisma, GROUP_SQL_SOURCE);
   return {
+    async search(tenantId, search, withMembers) {
+      const page = await searchRows(tenantId, search);
+      if (!page) return undefined;
+      const ids = page.records.map((row) => row.id);
+      if (!withMembers) {
+        const records = page.records.map((row) => toRecord(row, undefined));
+        return { records, totalResults: page.totalResults };
+      }
+      const members = await membersOf(prisma, tenantId, ids);
+      return {
+        records: page.records.map((row) => toRecord(row, members.get(row.id) ?? [])),
+        totalResults: page.totalResults,
+      };
+    },
+
     async insert(tenantId, group, memberIds) {
       return prisma
         .$transaction(async (tx) => {

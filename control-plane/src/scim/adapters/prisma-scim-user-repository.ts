@@ -6,6 +6,8 @@ import type {
   ScimUserRepository,
   ScimUserWrite,
 } from '../domain/scim-user.service.ts';
+import { USER_RESOURCE_TYPE } from '../domain/scim-schemas.ts';
+import { createScimSqlSearch, type ScimSqlSource } from './scim-sql-search.ts';
 import { isUuid } from './uuid.ts';
 
 type Transaction = Prisma.TransactionClient;
@@ -84,9 +86,42 @@ function checkVersion(row: { version: number }, expectedVersion: number | undefi
     throw preconditionFailed(row.version);
 }
 
+/** How SCIM User attributes map onto `tenant_users` for searches in SQL. */
+const USER_SQL_SOURCE = {
+  resourceType: USER_RESOURCE_TYPE,
+  from: 'tenant_users r',
+  select: `r.id, r.tenant_id AS "tenantId", r.user_name AS "userName",
+    r.user_name_key AS "userNameKey", r.external_id AS "externalId", r.active,
+    r.display_name AS "displayName", r.resource, r.version,
+    r.created_at AS "createdAt", r.updated_at AS "updatedAt"`,
+  resource: 'r.resource',
+  columns: {
+    id: { kind: 'uuid', sql: 'r.id' },
+    userName: { kind: 'text', sql: 'r.user_name', folded: 'r.user_name_key' },
+    externalId: { kind: 'text', sql: 'r.external_id' },
+    active: { kind: 'boolean', sql: 'r.active' },
+    'meta.created': { kind: 'instant', sql: 'r.created_at' },
+    'meta.lastModified': { kind: 'instant', sql: 'r.updated_at' },
+  },
+  // Served from other rows or computed: `groups` from memberships, the rest of `meta`.
+  derived: ['groups', 'meta'],
+} as const satisfies ScimSqlSource;
+
 /** SCIM users in `tenant_users`, memberships from `tenant_group_members`. */
 export function createPrismaScimUserRepository(prisma: PrismaClient): ScimUserRepository {
+  const searchRows = createScimSqlSearch<TenantUser>(prisma, USER_SQL_SOURCE);
   return {
+    async search(tenantId, search) {
+      const page = await searchRows(tenantId, search);
+      if (!page) return undefined;
+      const ids = page.records.map((row) => row.id);
+      const groups = await groupsOf(prisma, tenantId, ids);
+      return {
+        records: page.records.map((row) => toRecord(row, groups.get(row.id) ?? [])),
+        totalResults: page.totalResults,
+      };
+    },
+
     async insert(tenantId, user) {
       try {
         const row = await prisma.tenantUser.create({ data: { tenantId, ...columns(user) } });

@@ -1,11 +1,23 @@
+import type { Filter } from 'scim2-parse-filter';
+import { AUDIT_ACTIONS } from '../../audit/audit-entry.ts';
 import { isJsonObject, type JsonObject } from './scim-attribute-path.ts';
+import { createScimAuditTrail, type ScimAuditRecorder } from './scim-audit-trail.ts';
 import { badRequest, notFound } from './scim-error.ts';
-import { compileFilter, parseFilter, requiredEqualities } from './scim-filter.ts';
+import {
+  compileFilter,
+  parseFilter,
+  requiredEqualities,
+  type ScimPredicate,
+} from './scim-filter.ts';
 import {
   listResponse,
+  pageResponse,
   projectResource,
+  searchOf,
   sortResources,
   type ScimListQuery,
+  type ScimSearch,
+  type ScimSearchPage,
 } from './scim-list-query.ts';
 import {
   applyPathOperation,
@@ -65,6 +77,12 @@ export interface ScimGroupRepository {
     candidates: ScimGroupCandidates,
     withMembers: boolean,
   ): Promise<ScimGroupRecord[]>;
+  /** Searches in the database; undefined when it cannot express the search exactly. */
+  search?(
+    tenantId: string,
+    search: ScimSearch,
+    withMembers: boolean,
+  ): Promise<ScimSearchPage<ScimGroupRecord> | undefined>;
   /**
    * Locks the group, checks `expectedVersion`, applies `change(current)` (current has its
    * members), inserts/deletes member rows and bumps the version, in one transaction.
@@ -209,15 +227,71 @@ function wantsMembers(query: Pick<ScimListQuery, 'attributes' | 'excludedAttribu
   return !mentions(query.excludedAttributes);
 }
 
+function projectGroup(query: ScimListQuery) {
+  return (resource: JsonObject) =>
+    projectResource(GROUP_RESOURCE_TYPE, resource, query.attributes, query.excludedAttributes);
+}
+
+/** The reference listing: narrows by indexed columns, then filters and sorts in memory. */
+async function listInMemory(
+  repository: ScimGroupRepository,
+  scope: ScimScope,
+  query: ScimListQuery,
+  filter: { parsed: Filter; predicate: ScimPredicate } | undefined,
+): Promise<JsonObject> {
+  const equalities = filter ? requiredEqualities(filter.parsed) : new Map<string, string>();
+  const records = await repository.list(
+    scope.tenantId,
+    {
+      id: equalities.get('id'),
+      displayName: equalities.get('displayname'),
+      externalId: equalities.get('externalid'),
+    },
+    wantsMembers(query),
+  );
+  let resources = records.map((record) => toGroupResource(record, scope.baseUrl));
+  if (filter) resources = resources.filter(filter.predicate);
+  if (query.sortBy !== undefined)
+    resources = sortResources(GROUP_RESOURCE_TYPE, resources, query.sortBy, query.sortOrder);
+  return listResponse(resources, query, projectGroup(query));
+}
+
+export interface ScimGroupServiceDeps {
+  repository: ScimGroupRepository;
+  /** Records every change in the tenant's audit log. */
+  audit?: ScimAuditRecorder | undefined;
+}
+
+function memberCounts(before: ScimGroupRecord, after: ScimGroupRecord) {
+  const was = new Set((before.members ?? []).map((member) => member.userId));
+  const now = new Set((after.members ?? []).map((member) => member.userId));
+  return {
+    version: after.version,
+    membersAdded: [...now].filter((id) => !was.has(id)).length,
+    membersRemoved: [...was].filter((id) => !now.has(id)).length,
+  };
+}
+
 /** SCIM Groups with members kept as rows, so concurrent member changes never lose one. */
-export function createScimGroupService(deps: { repository: ScimGroupRepository }) {
+export function createScimGroupService(deps: ScimGroupServiceDeps) {
   const { repository } = deps;
+  const audit = createScimAuditTrail(deps.audit);
+  const recordChange = (
+    scope: ScimScope,
+    action: string,
+    id: string,
+    details: Record<string, number> = {},
+  ) => audit.changed(scope, action, { type: 'group', id }, details);
   return {
     wantsMembers,
 
     async create(scope: ScimScope, body: unknown): Promise<ScimGroupRecord> {
       const { group, memberIds } = splitGroup(normalizeResource(GROUP_RESOURCE_TYPE, body));
-      return repository.insert(scope.tenantId, group, memberIds);
+      const record = await repository.insert(scope.tenantId, group, memberIds);
+      await recordChange(scope, AUDIT_ACTIONS.scimGroupCreated, record.id, {
+        members: record.members?.length ?? 0,
+      });
+      return record;
     },
 
     async get(scope: ScimScope, id: string, withMembers = true): Promise<ScimGroupRecord> {
@@ -226,25 +300,14 @@ export function createScimGroupService(deps: { repository: ScimGroupRepository }
     },
 
     async list(scope: ScimScope, query: ScimListQuery): Promise<JsonObject> {
-      const filter = query.filter === undefined ? undefined : parseFilter(query.filter);
-      const predicate = filter && compileFilter(filter, GROUP_RESOURCE_TYPE);
-      const equalities = filter ? requiredEqualities(filter) : new Map<string, string>();
-      const records = await repository.list(
-        scope.tenantId,
-        {
-          id: equalities.get('id'),
-          displayName: equalities.get('displayname'),
-          externalId: equalities.get('externalid'),
-        },
-        wantsMembers(query),
-      );
-      let resources = records.map((record) => toGroupResource(record, scope.baseUrl));
-      if (predicate) resources = resources.filter(predicate);
-      if (query.sortBy !== undefined)
-        resources = sortResources(GROUP_RESOURCE_TYPE, resources, query.sortBy, query.sortOrder);
-      return listResponse(resources, query, (resource) =>
-        projectResource(GROUP_RESOURCE_TYPE, resource, query.attributes, query.excludedAttributes),
-      );
+      const parsed = query.filter === undefined ? undefined : parseFilter(query.filter);
+      // Compiling validates the filter (400 invalidFilter) whichever path answers.
+      const filter = parsed && { parsed, predicate: compileFilter(parsed, GROUP_RESOURCE_TYPE) };
+      const search = searchOf(GROUP_RESOURCE_TYPE, query, parsed);
+      const page = await repository.search?.(scope.tenantId, search, wantsMembers(query));
+      if (!page) return listInMemory(repository, scope, query, filter);
+      const resources = page.records.map((record) => toGroupResource(record, scope.baseUrl));
+      return pageResponse(resources, page.totalResults, query, projectGroup(query));
     },
 
     async replace(
@@ -254,7 +317,9 @@ export function createScimGroupService(deps: { repository: ScimGroupRepository }
       expectedVersion: number | undefined,
     ): Promise<ScimGroupRecord> {
       const { group, memberIds } = splitGroup(normalizeResource(GROUP_RESOURCE_TYPE, body));
-      return repository.modify(scope.tenantId, id, expectedVersion, (current) => {
+      const seen: { before?: ScimGroupRecord } = {};
+      const record = await repository.modify(scope.tenantId, id, expectedVersion, (current) => {
+        seen.before = current;
         const before = new Set((current.members ?? []).map((member) => member.userId));
         const after = new Set(memberIds);
         return {
@@ -265,6 +330,9 @@ export function createScimGroupService(deps: { repository: ScimGroupRepository }
           },
         };
       });
+      const details = memberCounts(seen.before ?? record, record);
+      await recordChange(scope, AUDIT_ACTIONS.scimGroupReplaced, record.id, details);
+      return record;
     },
 
     async patch(
@@ -274,13 +342,19 @@ export function createScimGroupService(deps: { repository: ScimGroupRepository }
       expectedVersion: number | undefined,
     ): Promise<ScimGroupRecord> {
       const operations = parsePatchRequest(body);
-      return repository.modify(scope.tenantId, id, expectedVersion, (current) =>
-        patchGroup(current, operations),
-      );
+      const seen: { before?: ScimGroupRecord } = {};
+      const record = await repository.modify(scope.tenantId, id, expectedVersion, (current) => {
+        seen.before = current;
+        return patchGroup(current, operations);
+      });
+      const details = memberCounts(seen.before ?? record, record);
+      await recordChange(scope, AUDIT_ACTIONS.scimGroupPatched, record.id, details);
+      return record;
     },
 
     async remove(scope: ScimScope, id: string, expectedVersion: number | undefined): Promise<void> {
       await repository.remove(scope.tenantId, id, expectedVersion);
+      await recordChange(scope, AUDIT_ACTIONS.scimGroupDeleted, id);
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { Filter } from 'scim2-parse-filter';
 import {
   asList,
   deleteKey,
@@ -68,6 +69,51 @@ export function parseListQuery(query: Record<string, unknown>): ScimListQuery {
   };
 }
 
+/**
+ * A listing a repository may answer itself (in SQL): the parsed filter, the resolved sort
+ * attribute and the page. Filter and sort are already validated against the schema.
+ */
+export interface ScimSearch {
+  filter: Filter | undefined;
+  sortBy: ResolvedAttribute | undefined;
+  sortOrder: 'ascending' | 'descending';
+  startIndex: number;
+  count: number;
+}
+
+/** One page of a search and how many resources matched in all. */
+export interface ScimSearchPage<T> {
+  records: T[];
+  totalResults: number;
+}
+
+/** The attribute `sortBy` names; 400 `invalidValue` when the schema has none. */
+export function resolveSortAttribute(
+  resourceType: ScimResourceType,
+  sortBy: string,
+): ResolvedAttribute {
+  const resolved = resolveAttributePath(resourceType, sortBy);
+  if (!resolved)
+    throw badRequest('invalidValue', `"sortBy" names an unknown attribute "${sortBy}".`);
+  return resolved;
+}
+
+/** The search a list query asks for, with its filter parsed and its sort attribute resolved. */
+export function searchOf(
+  resourceType: ScimResourceType,
+  query: ScimListQuery,
+  filter: Filter | undefined,
+): ScimSearch {
+  return {
+    filter,
+    sortBy:
+      query.sortBy === undefined ? undefined : resolveSortAttribute(resourceType, query.sortBy),
+    sortOrder: query.sortOrder,
+    startIndex: query.startIndex,
+    count: query.count,
+  };
+}
+
 type SortKey = string | number | boolean | undefined;
 
 function sortKey(resource: JsonObject, resolved: ResolvedAttribute): SortKey {
@@ -90,9 +136,7 @@ export function sortResources(
   sortBy: string,
   sortOrder: 'ascending' | 'descending',
 ): JsonObject[] {
-  const resolved = resolveAttributePath(resourceType, sortBy);
-  if (!resolved)
-    throw badRequest('invalidValue', `"sortBy" names an unknown attribute "${sortBy}".`);
+  const resolved = resolveSortAttribute(resourceType, sortBy);
   const keyed = resources.map((resource) => ({ resource, key: sortKey(resource, resolved) }));
   const direction = sortOrder === 'ascending' ? 1 : -1;
   keyed.sort((left, right) => {
@@ -169,18 +213,28 @@ export function projectResource(
   return projected;
 }
 
-/** A ListResponse page of already filtered and sorted resources. */
-export function listResponse(
-  resources: JsonObject[],
-  query: ScimListQuery,
+/** A ListResponse of one page that is already cut, with the total number of matches. */
+export function pageResponse(
+  page: JsonObject[],
+  totalResults: number,
+  query: Pick<ScimListQuery, 'startIndex'>,
   project: (resource: JsonObject) => JsonObject,
 ): JsonObject {
-  const page = resources.slice(query.startIndex - 1, query.startIndex - 1 + query.count);
   return {
     schemas: [LIST_RESPONSE_SCHEMA],
-    totalResults: resources.length,
+    totalResults,
     startIndex: query.startIndex,
     itemsPerPage: page.length,
     Resources: page.map(project),
   };
+}
+
+/** A ListResponse page of already filtered and sorted resources. */
+export function listResponse(
+  resources: JsonObject[],
+  query: Pick<ScimListQuery, 'startIndex' | 'count'>,
+  project: (resource: JsonObject) => JsonObject,
+): JsonObject {
+  const page = resources.slice(query.startIndex - 1, query.startIndex - 1 + query.count);
+  return pageResponse(page, resources.length, query, project);
 }

@@ -1,6 +1,8 @@
 import type { TenantResource } from '@citadel/contracts';
+import { AUDIT_ACTIONS, type AuditActor } from '../../audit/audit-entry.ts';
 import { digestSecret, generateSecret } from '../../domain/secret-digest.ts';
 import { TenantError } from '../../domain/tenant-error.ts';
+import { createScimAuditTrail, type ScimAuditRecorder } from './scim-audit-trail.ts';
 
 /** The token prefix: `ctd_scim_…` lets secret scanners spot a leaked SCIM token. */
 export const SCIM_TOKEN_PREFIX = 'ctd_scim';
@@ -34,6 +36,14 @@ export interface ScimTokenRepository {
 export interface ScimTokenServiceDeps {
   repository: ScimTokenRepository;
   getTenant(slug: string): Promise<TenantResource | undefined>;
+  /** Records issuance and revocation in the tenant's audit log. */
+  audit?: ScimAuditRecorder | undefined;
+}
+
+/** Who a presented SCIM token is: its tenant and its id (the actor in the audit log). */
+export interface ScimTokenIdentity {
+  tenantId: string;
+  tokenId: string;
 }
 
 const TOUCH_INTERVAL_MS = 60_000;
@@ -41,6 +51,7 @@ const TOUCH_INTERVAL_MS = 60_000;
 /** SCIM bearer tokens: issued per tenant, shown once, stored as digests, revocable. */
 export function createScimTokenService(deps: ScimTokenServiceDeps) {
   const lastTouched = new Map<string, number>();
+  const audit = createScimAuditTrail(deps.audit);
 
   async function tenantIdOf(slug: string): Promise<string> {
     const tenant = await deps.getTenant(slug);
@@ -50,7 +61,7 @@ export function createScimTokenService(deps: ScimTokenServiceDeps) {
   }
 
   return {
-    async issue(slug: string, input: { name?: string | undefined }) {
+    async issue(slug: string, input: { name?: string | undefined }, actor: AuditActor) {
       const tenantId = await tenantIdOf(slug);
       const token = generateSecret(SCIM_TOKEN_PREFIX);
       const record = await deps.repository.insert(tenantId, {
@@ -58,6 +69,12 @@ export function createScimTokenService(deps: ScimTokenServiceDeps) {
         prefix: token.slice(0, 16),
         secretHash: digestSecret(token),
       });
+      await audit.changed(
+        { tenantId, actor },
+        AUDIT_ACTIONS.scimTokenIssued,
+        { type: 'scim-token', id: record.id },
+        { slug, name: record.name, prefix: record.prefix },
+      );
       return { record, token };
     },
 
@@ -65,12 +82,18 @@ export function createScimTokenService(deps: ScimTokenServiceDeps) {
       return deps.repository.list(await tenantIdOf(slug));
     },
 
-    async revoke(slug: string, tokenId: string): Promise<boolean> {
-      return deps.repository.revoke(await tenantIdOf(slug), tokenId);
+    async revoke(slug: string, tokenId: string, actor: AuditActor): Promise<boolean> {
+      const tenantId = await tenantIdOf(slug);
+      const revoked = await deps.repository.revoke(tenantId, tokenId);
+      if (revoked) {
+        const target = { type: 'scim-token', id: tokenId };
+        await audit.changed({ tenantId, actor }, AUDIT_ACTIONS.scimTokenRevoked, target, { slug });
+      }
+      return revoked;
     },
 
-    /** The tenant id a presented SCIM token selects, or undefined. */
-    async authenticate(presented: string): Promise<string | undefined> {
+    /** The tenant and token a presented SCIM token selects, or undefined. */
+    async authenticate(presented: string): Promise<ScimTokenIdentity | undefined> {
       if (!presented.startsWith(`${SCIM_TOKEN_PREFIX}_`)) return undefined;
       const record = await deps.repository.findActiveByDigest(digestSecret(presented));
       if (!record) return undefined;
@@ -79,7 +102,7 @@ export function createScimTokenService(deps: ScimTokenServiceDeps) {
         lastTouched.set(record.id, now);
         await deps.repository.touch(record.tenantId, record.id, new Date(now));
       }
-      return record.tenantId;
+      return { tenantId: record.tenantId, tokenId: record.id };
     },
   };
 }

@@ -1,12 +1,24 @@
+import type { Filter } from 'scim2-parse-filter';
+import { AUDIT_ACTIONS, type AuditActor, type AuditEvent } from '../../audit/audit-entry.ts';
 import type { Logger } from '../../logger.ts';
 import type { JsonObject } from './scim-attribute-path.ts';
+import { createScimAuditTrail, type ScimAuditRecorder } from './scim-audit-trail.ts';
 import { notFound } from './scim-error.ts';
-import { compileFilter, parseFilter, requiredEqualities } from './scim-filter.ts';
+import {
+  compileFilter,
+  parseFilter,
+  requiredEqualities,
+  type ScimPredicate,
+} from './scim-filter.ts';
 import {
   listResponse,
+  pageResponse,
   projectResource,
+  searchOf,
   sortResources,
   type ScimListQuery,
+  type ScimSearch,
+  type ScimSearchPage,
 } from './scim-list-query.ts';
 import { applyPatch, parsePatchRequest } from './scim-patch.ts';
 import { normalizeResource, requireAttributes, schemasOf } from './scim-resource-normalizer.ts';
@@ -48,6 +60,15 @@ export interface ScimUserRepository {
   get(tenantId: string, id: string): Promise<ScimUserRecord | undefined>;
   list(tenantId: string, candidates: ScimUserCandidates): Promise<ScimUserRecord[]>;
   /**
+   * Filters, sorts and pages in the database; undefined when it cannot express the whole
+   * search exactly, and the service then filters in memory. Optional: the in-memory path
+   * is the reference the database path is tested against.
+   */
+  search?(
+    tenantId: string,
+    search: ScimSearch,
+  ): Promise<ScimSearchPage<ScimUserRecord> | undefined>;
+  /**
    * Locks the user, checks `expectedVersion` (412), writes `change(current)` and bumps the
    * version, in one transaction. Throws 404 when there is no such user in the tenant.
    */
@@ -61,10 +82,14 @@ export interface ScimUserRepository {
   remove(tenantId: string, id: string, expectedVersion: number | undefined): Promise<void>;
 }
 
-/** Where a request runs: the tenant the SCIM token selected and the base URL of /scim/v2. */
+/**
+ * Where a request runs: the tenant the SCIM token selected, the base URL of /scim/v2, and
+ * who acts (the SCIM token) for the audit log.
+ */
 export interface ScimScope {
   tenantId: string;
   baseUrl: string;
+  actor: AuditActor;
 }
 
 export interface ScimUserServiceDeps {
@@ -72,6 +97,8 @@ export interface ScimUserServiceDeps {
   logger: Logger;
   /** Called after a user is deactivated (active → false) or deleted. */
   onUserDeactivated?: ((tenantId: string, userId: string) => Promise<void> | void) | undefined;
+  /** Records every change in the tenant's audit log. */
+  audit?: ScimAuditRecorder | undefined;
 }
 
 /** The SCIM representation of a stored user: id, meta, derived groups. */
@@ -121,9 +148,46 @@ function writeOf(resource: JsonObject): ScimUserWrite {
   };
 }
 
+function projectUser(query: ScimListQuery) {
+  return (resource: JsonObject) =>
+    projectResource(USER_RESOURCE_TYPE, resource, query.attributes, query.excludedAttributes);
+}
+
+/** The reference listing: narrows by indexed columns, then filters and sorts in memory. */
+async function listInMemory(
+  repository: ScimUserRepository,
+  scope: ScimScope,
+  query: ScimListQuery,
+  filter: { parsed: Filter; predicate: ScimPredicate } | undefined,
+): Promise<JsonObject> {
+  const equalities = filter ? requiredEqualities(filter.parsed) : new Map<string, string>();
+  const records = await repository.list(scope.tenantId, {
+    id: equalities.get('id'),
+    userName: equalities.get('username'),
+    externalId: equalities.get('externalid'),
+  });
+  let resources = records.map((record) => toUserResource(record, scope.baseUrl));
+  if (filter) resources = resources.filter(filter.predicate);
+  if (query.sortBy !== undefined)
+    resources = sortResources(USER_RESOURCE_TYPE, resources, query.sortBy, query.sortOrder);
+  return listResponse(resources, query, projectUser(query));
+}
+
+/** The audit action of a replace or patch: a deactivation is recorded as such. */
+function changeAction(before: ScimUserRecord, after: ScimUserRecord, fallback: string): string {
+  return before.active && !after.active ? AUDIT_ACTIONS.scimUserDeactivated : fallback;
+}
+
 /** SCIM Users: create, read, list with filters, replace, patch, delete. */
 export function createScimUserService(deps: ScimUserServiceDeps) {
   const { repository } = deps;
+  const audit = createScimAuditTrail(deps.audit);
+  const recordChange = (
+    scope: ScimScope,
+    action: string,
+    id: string,
+    details: AuditEvent['details'] = {},
+  ) => audit.changed(scope, action, { type: 'user', id }, details);
 
   async function notifyDeactivated(tenantId: string, userId: string): Promise<void> {
     try {
@@ -133,13 +197,27 @@ export function createScimUserService(deps: ScimUserServiceDeps) {
     }
   }
 
-  async function afterChange(before: ScimUserRecord, after: ScimUserRecord): Promise<void> {
+  async function afterChange(
+    scope: ScimScope,
+    change: { before: ScimUserRecord; after: ScimUserRecord },
+    action: string,
+  ): Promise<void> {
+    const { before, after } = change;
+    // A deactivation by PUT or PATCH is recorded as a deactivation; `via` keeps which.
+    await recordChange(scope, changeAction(before, after, action), after.id, {
+      version: after.version,
+      via: action === AUDIT_ACTIONS.scimUserReplaced ? 'PUT' : 'PATCH',
+    });
     if (before.active && !after.active) await notifyDeactivated(after.tenantId, after.id);
   }
 
   return {
     async create(scope: ScimScope, body: unknown): Promise<ScimUserRecord> {
-      return repository.insert(scope.tenantId, toWrite(body));
+      const record = await repository.insert(scope.tenantId, toWrite(body));
+      await recordChange(scope, AUDIT_ACTIONS.scimUserCreated, record.id, {
+        active: record.active,
+      });
+      return record;
     },
 
     async get(scope: ScimScope, id: string): Promise<ScimUserRecord> {
@@ -147,21 +225,14 @@ export function createScimUserService(deps: ScimUserServiceDeps) {
     },
 
     async list(scope: ScimScope, query: ScimListQuery): Promise<JsonObject> {
-      const filter = query.filter === undefined ? undefined : parseFilter(query.filter);
-      const predicate = filter && compileFilter(filter, USER_RESOURCE_TYPE);
-      const equalities = filter ? requiredEqualities(filter) : new Map<string, string>();
-      const records = await repository.list(scope.tenantId, {
-        id: equalities.get('id'),
-        userName: equalities.get('username'),
-        externalId: equalities.get('externalid'),
-      });
-      let resources = records.map((record) => toUserResource(record, scope.baseUrl));
-      if (predicate) resources = resources.filter(predicate);
-      if (query.sortBy !== undefined)
-        resources = sortResources(USER_RESOURCE_TYPE, resources, query.sortBy, query.sortOrder);
-      return listResponse(resources, query, (resource) =>
-        projectResource(USER_RESOURCE_TYPE, resource, query.attributes, query.excludedAttributes),
-      );
+      const parsed = query.filter === undefined ? undefined : parseFilter(query.filter);
+      // Compiling validates the filter (400 invalidFilter) whichever path answers.
+      const filter = parsed && { parsed, predicate: compileFilter(parsed, USER_RESOURCE_TYPE) };
+      const search = searchOf(USER_RESOURCE_TYPE, query, parsed);
+      const page = await repository.search?.(scope.tenantId, search);
+      if (!page) return listInMemory(repository, scope, query, filter);
+      const resources = page.records.map((record) => toUserResource(record, scope.baseUrl));
+      return pageResponse(resources, page.totalResults, query, projectUser(query));
     },
 
     async replace(
@@ -177,7 +248,7 @@ export function createScimUserService(deps: ScimUserServiceDeps) {
         expectedVersion,
         () => write,
       );
-      await afterChange(before, after);
+      await afterChange(scope, { before, after }, AUDIT_ACTIONS.scimUserReplaced);
       return after;
     },
 
@@ -200,12 +271,13 @@ export function createScimUserService(deps: ScimUserServiceDeps) {
           return writeOf(resource);
         },
       );
-      await afterChange(before, after);
+      await afterChange(scope, { before, after }, AUDIT_ACTIONS.scimUserPatched);
       return after;
     },
 
     async remove(scope: ScimScope, id: string, expectedVersion: number | undefined): Promise<void> {
       await repository.remove(scope.tenantId, id, expectedVersion);
+      await recordChange(scope, AUDIT_ACTIONS.scimUserDeleted, id);
       await notifyDeactivated(scope.tenantId, id);
     },
   };

@@ -21,7 +21,7 @@ import {
   projectResource,
 } from '../domain/scim-list-query.ts';
 import { GROUP_RESOURCE_TYPE, USER_RESOURCE_TYPE } from '../domain/scim-schemas.ts';
-import type { ScimTokenService } from '../domain/scim-token.service.ts';
+import type { ScimTokenIdentity, ScimTokenService } from '../domain/scim-token.service.ts';
 import {
   toUserResource,
   type ScimScope,
@@ -40,8 +40,8 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace -- Express's own extension point
   namespace Express {
     interface Request {
-      /** The tenant selected by the SCIM token (set by the SCIM auth middleware). */
-      scimTenantId?: string;
+      /** The tenant and token the SCIM bearer token selects (set by the SCIM auth middleware). */
+      scimToken?: ScimTokenIdentity;
     }
   }
 }
@@ -55,9 +55,13 @@ function baseUrlOf(request: Request): string {
 }
 
 function scopeOf(request: Request): ScimScope {
-  const tenantId = request.scimTenantId;
-  if (tenantId === undefined) throw new ScimError(401, 'Authentication required.');
-  return { tenantId, baseUrl: baseUrlOf(request) };
+  const identity = request.scimToken;
+  if (identity === undefined) throw new ScimError(401, 'Authentication required.');
+  return {
+    tenantId: identity.tenantId,
+    baseUrl: baseUrlOf(request),
+    actor: { type: 'scim', id: identity.tokenId, ip: request.ip },
+  };
 }
 
 /**
@@ -121,12 +125,12 @@ function authenticate(tokens: ScimTokenService): RequestHandler {
       next(denied);
       return;
     }
-    tokens.authenticate(presented).then((tenantId) => {
-      if (tenantId === undefined) {
+    tokens.authenticate(presented).then((identity) => {
+      if (identity === undefined) {
         next(denied);
         return;
       }
-      request.scimTenantId = tenantId;
+      request.scimToken = identity;
       next();
     }, next);
   };

@@ -1,5 +1,6 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
+import type { AuditActor } from '../../audit/audit-entry.ts';
 import { slugParamSchema } from '../../http/api-schemas.ts';
 import { jsonBody } from '../../http/json-body.ts';
 import { problem, validationProblem } from '../../http/problem.ts';
@@ -14,6 +15,11 @@ function slugOf(request: Request): string {
   const result = slugParamSchema.safeParse({ slug: request.params.slug });
   if (!result.success) throw validationProblem(result.error, 'path');
   return result.data.slug;
+}
+
+/** The platform operator, as the audit log records them. */
+function operatorOf(request: Request): AuditActor {
+  return { type: 'operator', ip: request.ip };
 }
 
 /** A token as the API shows it: never the secret, only its prefix. */
@@ -36,7 +42,7 @@ export function createScimTokenRouter(tokens: ScimTokenService): Router {
     const slug = slugOf(request);
     const parsed = createScimTokenRequestSchema.safeParse(request.body ?? {});
     if (!parsed.success) throw validationProblem(parsed.error, 'request body');
-    const { record, token } = await tokens.issue(slug, parsed.data);
+    const { record, token } = await tokens.issue(slug, parsed.data, operatorOf(request));
     response.status(201).json({ ...toScimTokenView(record), token });
   });
 
@@ -47,7 +53,7 @@ export function createScimTokenRouter(tokens: ScimTokenService): Router {
 
   router.delete('/:tokenId', async (request, response) => {
     const slug = slugOf(request);
-    if (!(await tokens.revoke(slug, request.params.tokenId)))
+    if (!(await tokens.revoke(slug, request.params.tokenId, operatorOf(request))))
       throw problem({
         status: 404,
         slug: 'scim-token-not-found',
