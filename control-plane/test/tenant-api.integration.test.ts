@@ -84,6 +84,14 @@ describe('OpenAPI', () => {
     };
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths)).toContain('/api/v1/tenants/{slug}/suspend');
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/tenants/{slug}/scim-tokens',
+        '/api/v1/tenants/{slug}/sso-connections',
+        '/api/v1/tenants/{slug}/policies',
+        '/api/v1/tenants/{slug}/audit',
+      ]),
+    );
     expect(document.components.schemas.CreateTenantRequest).toMatchObject({
       required: ['slug', 'displayName', 'plan'],
       additionalProperties: false,

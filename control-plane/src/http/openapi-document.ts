@@ -1,5 +1,6 @@
 import { createDocument } from 'zod-openapi';
 import { z } from 'zod';
+import { modulePaths } from './openapi-module-paths.ts';
 import {
   apiKeySchema,
   createApiKeyRequestSchema,
@@ -136,6 +137,7 @@ export function createOpenApiDocument(version: string) {
           },
         },
       },
+      ...modulePaths,
     },
   });
 }

@@ -8,7 +8,7 @@ import { problem, validationProblem, type HttpProblem } from '../http/problem.ts
 import { PolicyError, type PolicyErrorCode } from './policy-error.ts';
 import type { PolicyService, TenantPolicyRecord } from './policy.service.ts';
 
-const policyInputSchema = z.strictObject({
+export const policyInputSchema = z.strictObject({
   name: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes, at most 63'),
@@ -22,7 +22,7 @@ const entityUidSchema = z.strictObject({
   id: z.string().max(1_024),
 });
 const cedarRecordSchema = z.record(z.string(), z.json());
-const evaluateRequestSchema = z.strictObject({
+export const evaluateRequestSchema = z.strictObject({
   principal: entityUidSchema,
   action: entityUidSchema,
   resource: entityUidSchema,
