@@ -37,6 +37,7 @@ import { createAuditModule } from './audit/audit-module.ts';
 import { createPolicyModule } from './policies/policy-module.ts';
 import { createScimModule } from './scim/scim-module.ts';
 import { createSsoModule } from './sso/sso-module.ts';
+import { createTokensModule } from './tokens/tokens-module.ts';
 import { createApiKeyService } from './domain/api-key.service.ts';
 import { createTenantService } from './domain/tenant.service.ts';
 import { createOpenApiDocument } from './http/openapi-document.ts';
@@ -210,6 +211,24 @@ export async function startPlatform(
       // Replicas of this platform (one database, one instance id) share their counters.
       keyPrefix: instanceId,
     });
+    const sso = createSsoModule({
+      prisma,
+      logger,
+      getTenant: (slug) => repository.get(slug),
+      dataKeys: local.dataKeys,
+      audit: audit.recorder,
+      publicUrl: config.publicUrl,
+      limitLogin: (options) => rateLimits.limitLogin(options),
+    });
+    // Tokens name the platform as issuer; without a public URL that needs the bound port.
+    const listening = { port: config.port };
+    const dataPlaneTokens = await createTokensModule({
+      dataDir: config.dataDir,
+      issuer: () => publicBaseUrl(config, listening.port),
+      logins: sso.logins,
+      getTenant: (slug) => repository.get(slug),
+      limitLogin: (options) => rateLimits.limitLogin(options),
+    });
     const app = createPlatformApp({
       logger,
       adminTokenDigest: adminToken.digest,
@@ -221,6 +240,7 @@ export async function startPlatform(
         getTenant: (slug) => repository.get(slug),
         resolveUpstream: (slug) => local.services.resolveEndpoint(slug),
         audit: audit.recorder,
+        verifyAccessToken: (token, expected) => dataPlaneTokens.tokens.verify(token, expected),
       },
       openApiDocument: createOpenApiDocument(PLATFORM_VERSION),
       rateLimits,
@@ -255,21 +275,15 @@ export async function startPlatform(
           getTenant: (slug) => repository.get(slug),
           audit: audit.recorder,
         }).routes,
-        ...createSsoModule({
-          prisma,
-          logger,
-          getTenant: (slug) => repository.get(slug),
-          dataKeys: local.dataKeys,
-          audit: audit.recorder,
-          publicUrl: config.publicUrl,
-          limitLogin: (options) => rateLimits.limitLogin(options),
-        }).routes,
+        ...sso.routes,
+        ...dataPlaneTokens.routes,
       ],
     });
     const server = await listen(app, config);
     cleanups.push(() => closeServer(server));
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
+    listening.port = port;
 
     const running = createTenantController({
       store: repository,

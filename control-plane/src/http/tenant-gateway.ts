@@ -19,7 +19,25 @@ export interface TenantGatewayDeps {
   audit?: AuditRecorder | undefined;
   /** Counts 401s per client IP; an IP over its limit gets 429 before its credentials are read. */
   failedAuthentications?: FailedAuthenticationLimiter | undefined;
+  /** Checks a user's access token for this tenant and service; undefined when it does not verify. */
+  verifyAccessToken?:
+    | ((
+        token: string,
+        expected: { tenantId: string; service: string },
+      ) => Promise<GatewayPrincipal | undefined>)
+    | undefined;
 }
+
+/** Who the gateway let through; the tenant's host reads it from {@link PRINCIPAL_HEADER}. */
+export type GatewayPrincipal =
+  | { type: 'operator' }
+  | { type: 'api-key'; id: string }
+  | { type: 'user'; id: string; roles: string[] };
+
+/** The verified principal, as JSON, on every request the gateway forwards. */
+export const PRINCIPAL_HEADER = 'x-citadel-principal';
+/** Headers in this namespace are the gateway's word: a client's own are dropped. */
+const GATEWAY_HEADER_PREFIX = 'x-citadel-';
 
 /** Seconds a client should wait before retrying a tenant whose host is down. */
 const RETRY_AFTER_SECONDS = 5;
@@ -69,23 +87,45 @@ async function recordDenial(
   return unauthorized();
 }
 
+/** The operator, a tenant API key, or a user's access token for the service in the path. */
+async function principalOf(
+  deps: TenantGatewayDeps,
+  token: string,
+  tenant: TenantResource,
+  path: string,
+): Promise<GatewayPrincipal | undefined> {
+  if (secretMatchesDigest(token, deps.adminTokenDigest)) return { type: 'operator' };
+  const key = await deps.apiKeys.authenticate(tenant.metadata.uid, token);
+  if (key) return { type: 'api-key', id: key.id };
+  const service = /^\/([^/]+)/.exec(path)?.[1];
+  if (service === undefined || deps.verifyAccessToken === undefined) return undefined;
+  return deps.verifyAccessToken(token, { tenantId: tenant.metadata.uid, service });
+}
+
 async function authorize(
   deps: TenantGatewayDeps,
   request: Request,
   tenant: TenantResource,
-): Promise<void> {
+  path: string,
+): Promise<GatewayPrincipal> {
   await deps.failedAuthentications?.assertAllowed(clientIpOf(request));
   const token = bearerToken(request);
   if (token === undefined) throw await recordDenial(deps, request, tenant, 'missing-credentials');
-  if (secretMatchesDigest(token, deps.adminTokenDigest)) return;
-  const key = await deps.apiKeys.authenticate(tenant.metadata.uid, token);
-  if (!key) throw await recordDenial(deps, request, tenant, 'invalid-credentials');
+  const principal = await principalOf(deps, token, tenant, path);
+  if (!principal) throw await recordDenial(deps, request, tenant, 'invalid-credentials');
+  return principal;
 }
 
-function forwardHeaders(request: Request, tenant: TenantResource): http.OutgoingHttpHeaders {
+function forwardHeaders(
+  request: Request,
+  tenant: TenantResource,
+  principal: GatewayPrincipal | undefined,
+): http.OutgoingHttpHeaders {
   const headers: http.OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(request.headers)) {
-    if (!HOP_BY_HOP.has(name) && name !== 'host' && value !== undefined) headers[name] = value;
+    const forwarded =
+      !HOP_BY_HOP.has(name) && name !== 'host' && !name.startsWith(GATEWAY_HEADER_PREFIX);
+    if (forwarded && value !== undefined) headers[name] = value;
   }
   headers['x-forwarded-for'] = request.socket.remoteAddress ?? '';
   headers['x-forwarded-host'] = request.get('host') ?? '';
@@ -93,13 +133,22 @@ function forwardHeaders(request: Request, tenant: TenantResource): http.Outgoing
   headers['x-forwarded-prefix'] = `/t/${tenant.metadata.name}`;
   headers['x-request-id'] = request.id;
   headers['x-citadel-tenant-id'] = tenant.metadata.uid;
+  if (principal) headers[PRINCIPAL_HEADER] = JSON.stringify(principal);
   return headers;
 }
 
-function proxy(request: Request, response: Response, target: URL, tenant: TenantResource): void {
+/** Who the gateway admitted, and to which tenant. */
+interface Admission {
+  tenant: TenantResource;
+  /** Undefined on the open health paths. */
+  principal: GatewayPrincipal | undefined;
+}
+
+function proxy(request: Request, response: Response, target: URL, admission: Admission): void {
+  const { tenant, principal } = admission;
   const outgoing = http.request(
     target,
-    { method: request.method, headers: forwardHeaders(request, tenant) },
+    { method: request.method, headers: forwardHeaders(request, tenant, principal) },
     (reply) => {
       const headers = Object.fromEntries(
         Object.entries(reply.headers).filter(([name]) => !HOP_BY_HOP.has(name)),
@@ -143,7 +192,7 @@ async function admitTenant(
   deps: TenantGatewayDeps,
   request: Request,
   { slug, path }: GatewayRequestTarget,
-): Promise<TenantResource> {
+): Promise<Admission> {
   const tenant = slug === '' ? undefined : await deps.getTenant(slug);
   if (!tenant || tenant.metadata.deletionTimestamp !== undefined) {
     throw problem({
@@ -153,7 +202,7 @@ async function admitTenant(
       detail: `No tenant "${slug}".`,
     });
   }
-  if (!OPEN_PATH.test(path)) await authorize(deps, request, tenant);
+  const principal = OPEN_PATH.test(path) ? undefined : await authorize(deps, request, tenant, path);
   if (tenant.spec.suspended) {
     throw problem({
       status: 423,
@@ -162,7 +211,7 @@ async function admitTenant(
       detail: `Tenant "${slug}" is suspended.`,
     });
   }
-  return tenant;
+  return { tenant, principal };
 }
 
 /**
@@ -173,12 +222,12 @@ export function createTenantGateway(deps: TenantGatewayDeps): RequestHandler {
   return async (request, response, next) => {
     try {
       const target = parseGatewayUrl(request.url);
-      const tenant = await admitTenant(deps, request, target);
+      const admission = await admitTenant(deps, request, target);
       const { slug, path, search } = target;
       const upstream = deps.resolveUpstream(slug);
       if (upstream === undefined)
         throw unavailable(slug, `Tenant "${slug}" has no running data-plane host.`);
-      proxy(request, response, new URL(`${path}${search}`, upstream), tenant);
+      proxy(request, response, new URL(`${path}${search}`, upstream), admission);
     } catch (error) {
       next(error);
     }

@@ -1,0 +1,62 @@
+import type { TenantResource } from '@citadel/contracts';
+import type { PlatformModuleRoutes } from '../http/platform-app.ts';
+import type { SsoLoginService } from '../sso/domain/sso-login.service.ts';
+import { loadTokenSigningKeyStore } from './adapters/token-signing-key-store.ts';
+import {
+  ACCESS_TOKEN_TTL_SECONDS,
+  CLOCK_SKEW_SECONDS,
+  createAccessTokenService,
+  type AccessTokenService,
+} from './domain/access-token.service.ts';
+import {
+  createJwksRouter,
+  createTokenKeyRouter,
+  createTokenRouter,
+  type TokenRoutesDeps,
+} from './http/token-routes.ts';
+
+/** The signing key is replaced once it is this old. */
+export const TOKEN_SIGNING_KEY_MAX_AGE_DAYS = 30;
+const DAY_MS = 24 * 60 * 60_000;
+
+export interface TokensModuleDeps {
+  dataDir: string;
+  /** The platform's public base URL, the tokens' `iss`; known once the server listens. */
+  issuer: () => string;
+  logins: SsoLoginService;
+  getTenant: (slug: string) => Promise<TenantResource | undefined>;
+  limitLogin?: TokenRoutesDeps['limitLogin'];
+}
+
+export interface TokensModule {
+  tokens: AccessTokenService;
+  routes: PlatformModuleRoutes[];
+}
+
+/** Wires data-plane access tokens: the key store, the issuer, the JWKS and token routes. */
+export async function createTokensModule(deps: TokensModuleDeps): Promise<TokensModule> {
+  const keys = await loadTokenSigningKeyStore({
+    dataDir: deps.dataDir,
+    maxKeyAgeMs: TOKEN_SIGNING_KEY_MAX_AGE_DAYS * DAY_MS,
+    // A replaced key verifies until every token it signed has expired, skew included.
+    retireAfterMs: (ACCESS_TOKEN_TTL_SECONDS + 2 * CLOCK_SKEW_SECONDS) * 1_000,
+  });
+  const tokens = createAccessTokenService({ keys, issuer: deps.issuer });
+  return {
+    tokens,
+    routes: [
+      { path: '/.well-known', access: 'public', router: createJwksRouter(tokens) },
+      {
+        path: '/sso',
+        access: 'public',
+        router: createTokenRouter({
+          tokens,
+          logins: deps.logins,
+          getTenant: deps.getTenant,
+          limitLogin: deps.limitLogin,
+        }),
+      },
+      { path: '/token-signing-keys', access: 'operator', router: createTokenKeyRouter(tokens) },
+    ],
+  };
+}
