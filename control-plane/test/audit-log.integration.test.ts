@@ -1,8 +1,5 @@
-import { execFile } from 'node:child_process';
 import { createPublicKey, verify as verifySignature } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { queryRows, waitFor } from '@citadel/test-utils';
+import { queryRows, runCitadelCli, waitFor, type CliRun } from '@citadel/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditVerificationReport } from '../src/audit/audit-chain-verifier.ts';
 import {
@@ -23,11 +20,6 @@ function at<T>(items: readonly T[], index: number): T {
   if (item === undefined) throw new Error(`no item at ${index}`);
   return item;
 }
-
-const CLI = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../packages/cli/bin/citadel.js',
-);
 
 let fixture: PlatformFixture;
 /** Writers beside the platform's own, on their own connections: a second and third "process". */
@@ -405,31 +397,8 @@ describe('audit log: concurrency', () => {
   });
 });
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 function citadel(args: string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      {
-        env: {
-          ...process.env,
-          CITADEL_URL: fixture.platform.url,
-          CITADEL_ADMIN_TOKEN: ADMIN_TOKEN,
-          NO_COLOR: '1',
-        },
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+  return runCitadelCli(args, { url: fixture.platform.url, token: ADMIN_TOKEN });
 }
 
 describe('citadel audit', () => {

@@ -1,13 +1,7 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runCitadelCli, type CliRun } from '@citadel/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, startPlatformFixture, type PlatformFixture } from './platform-fixture.ts';
 
-const CLI = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../packages/cli/bin/citadel.js',
-);
 let fixture: PlatformFixture;
 
 beforeAll(async () => {
@@ -18,32 +12,9 @@ afterAll(async () => {
   await fixture.close();
 });
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `citadel …` as a user would (a real process) against the real platform. */
 function citadel(args: string[], token = ADMIN_TOKEN): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      {
-        env: {
-          ...process.env,
-          CITADEL_URL: fixture.platform.url,
-          CITADEL_ADMIN_TOKEN: token,
-          NO_COLOR: '1',
-        },
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+  return runCitadelCli(args, { url: fixture.platform.url, token });
 }
 
 describe('citadel CLI against the running platform', () => {

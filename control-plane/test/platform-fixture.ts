@@ -36,9 +36,14 @@ export interface TenantView {
   };
 }
 
-export async function startPlatformFixture(): Promise<PlatformFixture> {
-  const postgres = await startTestPostgres();
-  const databaseUrl = await postgres.createDatabase();
+/**
+ * The platform started in-process on `databaseUrl` with a fresh data directory, as the
+ * tests configure it; `env` adds or overrides variables (e.g. tight rate limits).
+ */
+export async function startInProcessPlatform(
+  databaseUrl: string,
+  env: Record<string, string | undefined> = {},
+): Promise<{ platform: RunningPlatform; dataDir: string }> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'citadel-cp-'));
   const config = readPlatformConfig(
     {
@@ -49,10 +54,18 @@ export async function startPlatformFixture(): Promise<PlatformFixture> {
       CITADEL_ADMIN_TOKEN: ADMIN_TOKEN,
       REDIS_URL: process.env.REDIS_URL,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      ...env,
     },
     process.cwd(),
   );
   const platform = await startPlatform(config, createLogger(config.logLevel));
+  return { platform, dataDir };
+}
+
+export async function startPlatformFixture(): Promise<PlatformFixture> {
+  const postgres = await startTestPostgres();
+  const databaseUrl = await postgres.createDatabase();
+  const { platform, dataDir } = await startInProcessPlatform(databaseUrl);
 
   async function api(pathname: string, init: RequestInit & { token?: string | undefined } = {}) {
     const { token = ADMIN_TOKEN, ...rest } = init;

@@ -1,12 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropPlatformResources, startTestPostgres, type TestPostgres } from '@citadel/test-utils';
-import { readPlatformConfig } from '../src/config/platform-config.ts';
-import { createLogger } from '../src/logger.ts';
-import { startPlatform, type RunningPlatform } from '../src/platform.ts';
-import { ADMIN_TOKEN } from './platform-fixture.ts';
+import type { RunningPlatform } from '../src/platform.ts';
+import { ADMIN_TOKEN, startInProcessPlatform } from './platform-fixture.ts';
 
 /** Tight limits, so a test trips them in a handful of requests. */
 const LIMITS = {
@@ -20,23 +16,9 @@ const running: Array<{ platform: RunningPlatform; dataDir: string }> = [];
 
 /** A platform on `databaseUrl` with the tight limits; two on one database are replicas. */
 async function startLimitedPlatform(databaseUrl: string): Promise<RunningPlatform> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'citadel-rate-limits-'));
-  const config = readPlatformConfig(
-    {
-      ...LIMITS,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_URL: databaseUrl,
-      CITADEL_DATA_DIR: dataDir,
-      CITADEL_ADMIN_TOKEN: ADMIN_TOKEN,
-      REDIS_URL: process.env.REDIS_URL,
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    },
-    process.cwd(),
-  );
-  const platform = await startPlatform(config, createLogger(config.logLevel));
-  running.push({ platform, dataDir });
-  return platform;
+  const started = await startInProcessPlatform(databaseUrl, LIMITS);
+  running.push(started);
+  return started.platform;
 }
 
 /** A request from `ip` (the platform trusts X-Forwarded-For from loopback). */

@@ -4,3 +4,4 @@ export * from './platform-process.ts';
 export * from './wait-for.ts';
 export * from './drop-platform-resources.ts';
 export * from './query-rows.ts';
+export * from './citadel-cli-process.ts';
