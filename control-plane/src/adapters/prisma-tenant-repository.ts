@@ -44,6 +44,41 @@ function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 }
 
+/** The part of a Prisma client (or interactive transaction) that inserts tenants. */
+type TenantWriter = Pick<PrismaClient, 'tenant'>;
+
+/**
+ * Inserts a tenant row; with a transaction client it joins that transaction (sign-up writes
+ * the account, its organisation and the first tenant together).
+ */
+export async function insertTenant(
+  writer: TenantWriter,
+  spec: TenantSpec,
+  finalizers: string[],
+  options: { organizationId?: string | undefined } = {},
+): Promise<TenantResource> {
+  try {
+    const row = await writer.tenant.create({
+      data: {
+        slug: spec.slug,
+        displayName: spec.displayName,
+        planId: spec.plan,
+        spec,
+        finalizers,
+        organizationId: options.organizationId ?? null,
+      },
+    });
+    return toResource(row);
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw new TenantError('tenant-exists', `A tenant "${spec.slug}" exists already.`, {
+        slug: spec.slug,
+      });
+    }
+    throw error;
+  }
+}
+
 /**
  * Tenants in the control plane's PostgreSQL, for the API's use cases and for the
  * reconciler (it implements the operators' TenantStore).
@@ -63,27 +98,7 @@ export function createPrismaTenantRepository(prisma: PrismaClient): TenantReposi
       };
     },
 
-    async create(spec: TenantSpec, finalizers: string[]): Promise<TenantResource> {
-      try {
-        const row = await prisma.tenant.create({
-          data: {
-            slug: spec.slug,
-            displayName: spec.displayName,
-            planId: spec.plan,
-            spec,
-            finalizers,
-          },
-        });
-        return toResource(row);
-      } catch (error) {
-        if (isUniqueViolation(error)) {
-          throw new TenantError('tenant-exists', `A tenant "${spec.slug}" exists already.`, {
-            slug: spec.slug,
-          });
-        }
-        throw error;
-      }
-    },
+    create: (spec, finalizers, options) => insertTenant(prisma, spec, finalizers, options),
 
     async get(slug: string): Promise<TenantResource | undefined> {
       const row = await prisma.tenant.findUnique({ where: { slug } });

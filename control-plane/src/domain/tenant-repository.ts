@@ -16,7 +16,11 @@ export interface TenantCursor {
 export interface TenantRepository {
   findPlan(planId: string): Promise<PlanDefinition | undefined>;
   /** Inserts a tenant; throws TenantError('tenant-exists') when the slug is taken. */
-  create(spec: TenantSpec, finalizers: string[]): Promise<TenantResource>;
+  create(
+    spec: TenantSpec,
+    finalizers: string[],
+    options?: { organizationId?: string | undefined },
+  ): Promise<TenantResource>;
   get(slug: string): Promise<TenantResource | undefined>;
   list(
     limit: number,

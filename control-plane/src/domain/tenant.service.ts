@@ -4,6 +4,7 @@ import {
   defaultTenantSpec,
   findTenantSlugProblem,
   type TenantResource,
+  type TenantSpec,
 } from '@citadel/contracts';
 import { TenantError } from './tenant-error.ts';
 import type { TenantCursor, TenantPage, TenantRepository } from './tenant-repository.ts';
@@ -13,6 +14,8 @@ export interface CreateTenantInput {
   displayName: string;
   plan: string;
   region?: string | undefined;
+  /** The organisation that owns the tenant (console sign-up and organisation members). */
+  organizationId?: string | undefined;
 }
 
 export interface TenantServiceDeps {
@@ -65,33 +68,45 @@ export function createTenantService(deps: TenantServiceDeps) {
     return updated;
   }
 
+  /** Validates the input (slug rules, known plan) and builds the desired state. */
+  async function prepareSpec(input: CreateTenantInput): Promise<TenantSpec> {
+    const slugProblem = findTenantSlugProblem(input.slug);
+    if (slugProblem) {
+      throw new TenantError(
+        'invalid-slug',
+        `Slug "${input.slug}" ${TENANT_SLUG_PROBLEM_MESSAGES[slugProblem]}.`,
+        {
+          slug: input.slug,
+          reason: slugProblem,
+        },
+      );
+    }
+    const plan = await repository.findPlan(input.plan);
+    if (!plan) {
+      throw new TenantError('unknown-plan', `No plan "${input.plan}".`, { plan: input.plan });
+    }
+    return defaultTenantSpec({
+      slug: input.slug,
+      displayName: input.displayName,
+      plan,
+      region: input.region ?? deps.defaultRegion,
+    });
+  }
+
   return {
+    prepareSpec,
+
     async create(input: CreateTenantInput): Promise<TenantResource> {
-      const slugProblem = findTenantSlugProblem(input.slug);
-      if (slugProblem) {
-        throw new TenantError(
-          'invalid-slug',
-          `Slug "${input.slug}" ${TENANT_SLUG_PROBLEM_MESSAGES[slugProblem]}.`,
-          {
-            slug: input.slug,
-            reason: slugProblem,
-          },
-        );
-      }
-      const plan = await repository.findPlan(input.plan);
-      if (!plan) {
-        throw new TenantError('unknown-plan', `No plan "${input.plan}".`, { plan: input.plan });
-      }
-      const spec = defaultTenantSpec({
-        slug: input.slug,
-        displayName: input.displayName,
-        plan,
-        region: input.region ?? deps.defaultRegion,
+      const spec = await prepareSpec(input);
+      const tenant = await repository.create(spec, [TENANT_FINALIZER], {
+        organizationId: input.organizationId,
       });
-      const tenant = await repository.create(spec, [TENANT_FINALIZER]);
       deps.requestReconcile(tenant.metadata.name);
       return tenant;
     },
+
+    /** Wakes the reconciler for a tenant written elsewhere (e.g. inside the sign-up transaction). */
+    requestReconcile: (slug: string) => deps.requestReconcile(slug),
 
     get: requireTenant,
 
