@@ -6,7 +6,7 @@ import {
   CookieJar,
   startOidcTestProvider,
   type OidcTestProvider,
-} from './oidc-test-provider.ts';
+} from '@citadel/test-utils/oidc-test-provider';
 
 interface ConnectionView {
   id: string;
