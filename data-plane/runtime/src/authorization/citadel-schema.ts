@@ -22,8 +22,26 @@ export const CITADEL_CEDAR_SCHEMA = `namespace Citadel {
     amountCents: Long,
   };
 
+  type MemberContext = {
+    mfa?: Bool,
+    sourceIp?: String,
+    // The role a membership change grants, and the role the member has before it.
+    grantsRole?: String,
+    targetRole?: String,
+  };
+
+  // The platform itself: the resource of platform-operator actions with no tenant.
+  entity Platform;
+
+  // The platform operator (the CITADEL_ADMIN_TOKEN bearer).
+  entity Operator;
+
+  // The customer: it owns tenants; console accounts are its members.
+  entity Organization;
+
   entity Tenant = {
     plan?: String,
+    organization?: Organization,
   };
 
   // Roles are platform-wide names (owner, admin, member, viewer, auditor); a principal's
@@ -37,6 +55,14 @@ export const CITADEL_CEDAR_SCHEMA = `namespace Citadel {
   entity User in [Group, Role] = {
     tenant: Tenant,
     email?: String,
+  };
+
+  // A console account as one request sees it: \`organization\` or \`tenant\` is set only
+  // where the account is a member, and its parent is its (effective) role there.
+  entity Account in [Role] = {
+    email: String,
+    organization?: Organization,
+    tenant?: Tenant,
   };
 
   entity ApiKey in [Role] = {
@@ -72,13 +98,28 @@ export const CITADEL_CEDAR_SCHEMA = `namespace Citadel {
   // Action groups: policies grant these instead of listing every action.
   action readOnly, administer, contribute;
 
-  // Control plane.
+  // Control plane: the platform.
+  action "platform.manage"
+    appliesTo { principal: [Operator, Account], resource: [Platform], context: RequestContext };
+
+  // Control plane: organisations (decided by the platform's console policies).
+  action "organization.read", "member.read" in [readOnly]
+    appliesTo { principal: [Operator, Account], resource: [Organization], context: RequestContext };
+  action "organization.update", "tenant.create" in [administer]
+    appliesTo { principal: [Operator, Account], resource: [Organization], context: RequestContext };
+  // Membership changes, of an organisation or of one tenant.
+  action "member.manage" in [administer]
+    appliesTo { principal: [User, ApiKey, Account, Operator], resource: [Organization, Tenant], context: MemberContext };
+  action "organization.delete"
+    appliesTo { principal: [Operator, Account], resource: [Organization], context: RequestContext };
+
+  // Control plane: one tenant (decided by the tenant's policies, or the console's for the operator).
   action "tenant.read", "policy.read" in [readOnly]
-    appliesTo { principal: [User, ApiKey], resource: [Tenant], context: RequestContext };
-  action "tenant.update", "member.invite", "policy.write", "audit.read", "apiKey.manage", "scim.manage" in [administer]
-    appliesTo { principal: [User, ApiKey], resource: [Tenant], context: RequestContext };
-  action "tenant.suspend"
-    appliesTo { principal: [User, ApiKey], resource: [Tenant], context: RequestContext };
+    appliesTo { principal: [User, ApiKey, Account, Operator], resource: [Tenant], context: RequestContext };
+  action "tenant.update", "member.invite", "policy.write", "audit.read", "apiKey.manage", "scim.manage", "sso.manage" in [administer]
+    appliesTo { principal: [User, ApiKey, Account, Operator], resource: [Tenant], context: RequestContext };
+  action "tenant.suspend", "tenant.delete"
+    appliesTo { principal: [User, ApiKey, Account, Operator], resource: [Tenant], context: RequestContext };
 
   // Data plane.
   action "document.read", "document.search" in [readOnly]
@@ -100,6 +141,15 @@ export const CITADEL_CEDAR_SCHEMA = `namespace Citadel {
 
 /** Every concrete action of the schema (action groups excluded). */
 export const CITADEL_ACTIONS = [
+  'platform.manage',
+  'organization.read',
+  'organization.update',
+  'organization.delete',
+  'member.read',
+  'member.manage',
+  'tenant.create',
+  'tenant.delete',
+  'sso.manage',
   'tenant.read',
   'tenant.update',
   'tenant.suspend',
@@ -123,6 +173,10 @@ export type CitadelAction = (typeof CITADEL_ACTIONS)[number];
 
 /** The schema's entity types, without the namespace. */
 export type CitadelEntityType =
+  | 'Platform'
+  | 'Operator'
+  | 'Organization'
+  | 'Account'
   | 'Tenant'
   | 'Role'
   | 'Group'

@@ -13,8 +13,9 @@ export type PolicyPlan = 'starter' | 'business' | 'enterprise';
 const BASE_POLICIES: Readonly<Record<string, string>> = {
   'citadel/tenant-isolation': `forbid (principal, action, resource)
 unless {
-  (resource is Citadel::Tenant && resource == principal.tenant) ||
-  (resource has tenant && resource.tenant == principal.tenant)
+  principal has tenant &&
+  ((resource is Citadel::Tenant && resource == principal.tenant) ||
+   (resource has tenant && resource.tenant == principal.tenant))
 };`,
   'citadel/owners': `permit (principal in Citadel::Role::"owner", action, resource);`,
   'citadel/admins': `permit (
@@ -108,7 +109,7 @@ export function platformPoliciesFor(planId: string, tenantId: string): Record<st
   const plan = Object.hasOwn(PLAN_POLICIES, planId) ? PLAN_POLICIES[planId as PolicyPlan] : {};
   return {
     'citadel/tenant-pin': `forbid (principal, action, resource)
-unless { principal.tenant == Citadel::Tenant::"${tenantId.toLowerCase()}" };`,
+unless { principal has tenant && principal.tenant == Citadel::Tenant::"${tenantId.toLowerCase()}" };`,
     ...BASE_POLICIES,
     ...plan,
   };
