@@ -16,6 +16,19 @@ export interface TestClient {
   redirectUri: string;
 }
 
+/** One request the provider served, and how long it took from arrival to the last byte. */
+export interface ServedRequest {
+  method: string;
+  /** The path without the query string, e.g. `/token` or `/interaction/…`. */
+  path: string;
+  milliseconds: number;
+}
+
+export interface OidcTestProviderOptions {
+  /** Called once each response is sent (the login benchmark splits time by endpoint). */
+  onServed?: (request: ServedRequest) => void;
+}
+
 /** A real, certified OpenID provider (`oidc-provider`) on loopback, in this process. */
 export interface OidcTestProvider {
   issuer: string;
@@ -29,6 +42,7 @@ export interface OidcTestProvider {
 export async function startOidcTestProvider(
   client: TestClient,
   accounts: Record<string, TestAccount>,
+  options: OidcTestProviderOptions = {},
 ): Promise<OidcTestProvider> {
   let handler: http.RequestListener = (_request, response) => response.end();
   const server = http.createServer((request, response) => handler(request, response));
@@ -69,7 +83,18 @@ export async function startOidcTestProvider(
     },
   });
   const callback = provider.callback();
+  const { onServed } = options;
   handler = (request, response) => {
+    if (onServed !== undefined) {
+      const started = performance.now();
+      response.once('finish', () => {
+        onServed({
+          method: request.method ?? 'GET',
+          path: (request.url ?? '/').split('?')[0] ?? '/',
+          milliseconds: performance.now() - started,
+        });
+      });
+    }
     void callback(request, response);
   };
   return {
