@@ -35,6 +35,12 @@ import {
 import { AUDIT_ACTIONS } from './audit/audit-entry.ts';
 import { createAuditModule } from './audit/audit-module.ts';
 import { createPolicyModule } from './policies/policy-module.ts';
+import {
+  auditActorOfCedarPrincipal,
+  createAccessControl,
+  findTenantScope,
+} from './access/access-control.ts';
+import { apiAccess } from './access/api-access.ts';
 import { createScimModule } from './scim/scim-module.ts';
 import { createSsoModule } from './sso/sso-module.ts';
 import { createTokensModule } from './tokens/tokens-module.ts';
@@ -229,6 +235,33 @@ export async function startPlatform(
       getTenant: (slug) => repository.get(slug),
       limitLogin: (options) => rateLimits.limitLogin(options),
     });
+    const policyModule = createPolicyModule({
+      prisma,
+      logger,
+      audit: audit.recorder,
+      getTenant: (slug) => repository.get(slug),
+      onDecision: (decision) => {
+        // Enforced denials go to the tenant's audit log; what-ifs from the policy API do not.
+        if (decision.whatIf || decision.decision === 'allow') return;
+        audit.recorder.recordInBackground(decision.tenantId, {
+          actor: auditActorOfCedarPrincipal(decision.principal),
+          action: AUDIT_ACTIONS.authorizationDenied,
+          target: { type: 'authorization', id: decision.decisionId },
+          outcome: 'denied',
+          details: {
+            action: JSON.stringify(decision.action),
+            resource: JSON.stringify(decision.resource),
+            determiningPolicies: decision.determiningPolicies,
+            inputDigest: decision.inputDigest,
+          },
+        });
+      },
+    });
+    const accessControl = createAccessControl({
+      prisma,
+      policies: policyModule.policies,
+      logger: logger.child({ component: 'access' }),
+    });
     const app = createPlatformApp({
       logger,
       adminTokenDigest: adminToken.digest,
@@ -243,32 +276,16 @@ export async function startPlatform(
         verifyAccessToken: (token, expected) => dataPlaneTokens.tokens.verify(token, expected),
       },
       openApiDocument: createOpenApiDocument(PLATFORM_VERSION),
+      apiAccess: apiAccess({
+        adminTokenDigest: adminToken.digest,
+        access: accessControl,
+        findTenant: (slug) => findTenantScope(prisma, slug),
+      }),
       rateLimits,
       // Each module adds its routers here: modules: [...createXModule(deps).routes]
       modules: [
         ...audit.routes,
-        ...createPolicyModule({
-          prisma,
-          logger,
-          audit: audit.recorder,
-          getTenant: (slug) => repository.get(slug),
-          onDecision: (decision) => {
-            // Enforced denials go to the tenant's audit log; what-ifs from the policy API do not.
-            if (decision.whatIf || decision.decision === 'allow') return;
-            audit.recorder.recordInBackground(decision.tenantId, {
-              actor: { type: 'user', id: JSON.stringify(decision.principal) },
-              action: AUDIT_ACTIONS.authorizationDenied,
-              target: { type: 'authorization', id: decision.decisionId },
-              outcome: 'denied',
-              details: {
-                action: JSON.stringify(decision.action),
-                resource: JSON.stringify(decision.resource),
-                determiningPolicies: decision.determiningPolicies,
-                inputDigest: decision.inputDigest,
-              },
-            });
-          },
-        }).routes,
+        ...policyModule.routes,
         ...createScimModule({
           prisma,
           logger,

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
-import { canonicalJson, type JsonValue } from '@citadel/contracts';
+import type { JsonValue } from '@citadel/contracts';
 
-/** Who acted. `ip` is the client address the platform saw; `id` the operator, user or token. */
+/** Who acted. `ip` is the client address the platform saw; `id` the console account, user or token. */
 export interface AuditActor {
-  type: 'operator' | 'user' | 'scim' | 'system';
+  type: 'operator' | 'account' | 'user' | 'scim' | 'system';
   id?: string | undefined;
   ip?: string | undefined;
 }
@@ -87,34 +86,10 @@ export const AUDIT_ACTIONS = {
   ssoLogout: 'sso.logout',
 } as const;
 
-/** The `previousHash` of a tenant's first entry. */
-export const GENESIS_HASH = '0'.repeat(64);
-
-/**
- * The exact text whose SHA-256 is an entry's hash: the canonical JSON (RFC 8785) of
- * `{tenantId, sequence, occurredAt, actor, action, target, outcome, details, previousHash}`.
- * Anyone holding an export can recompute it.
- */
-export function auditEntryHashInput(entry: Omit<AuditEntry, 'hash'>): string {
-  return canonicalJson({
-    tenantId: entry.tenantId,
-    sequence: entry.sequence,
-    occurredAt: entry.occurredAt,
-    actor: { ...entry.actor },
-    action: entry.action,
-    target: { ...entry.target },
-    outcome: entry.outcome,
-    details: entry.details,
-    previousHash: entry.previousHash,
-  });
-}
-
-/** The hex SHA-256 of an entry's canonical form. */
-export function hashAuditEntry(entry: Omit<AuditEntry, 'hash'>): string {
-  return createHash('sha256').update(auditEntryHashInput(entry), 'utf8').digest('hex');
-}
-
-/** What a checkpoint signs: `citadel-audit-checkpoint:v1:<tenantId>:<sequence>:<hash>`. */
-export function checkpointStatement(tenantId: string, sequence: number, hash: string): string {
-  return `citadel-audit-checkpoint:v1:${tenantId}:${sequence}:${hash}`;
-}
+// The chain's hashing rules are shared with offline verifiers (the CLI): one definition.
+export {
+  auditEntryHashInput,
+  checkpointStatement,
+  GENESIS_HASH,
+  hashAuditEntry,
+} from '@citadel/contracts/audit';

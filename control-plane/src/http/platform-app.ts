@@ -1,4 +1,4 @@
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from '../logger.ts';
 import { requireAdminToken } from './admin-auth.ts';
@@ -17,9 +17,14 @@ export interface PlatformAppDeps extends TenantRoutesDeps {
   openApiDocument: object;
   /**
    * Routers of the platform's other modules (SCIM, audit, policies…). `operator` routers
-   * sit under /api/v1 behind the operator token; `public` ones bring their own auth.
+   * sit under /api/v1 behind `apiAccess`; `public` ones bring their own auth.
    */
   modules?: PlatformModuleRoutes[];
+  /**
+   * Authenticates and authorises everything under /api/v1 (operator token or console session,
+   * then a Cedar decision); the operator token alone when undefined.
+   */
+  apiAccess?: RequestHandler | undefined;
   /** Abuse limits on SCIM and on the gateway's failed authentications; none when undefined. */
   rateLimits?: RateLimits | undefined;
 }
@@ -59,10 +64,11 @@ export function createPlatformApp(deps: PlatformAppDeps): Express {
   for (const module of modules.filter((candidate) => candidate.access === 'public')) {
     app.use(module.path, module.router);
   }
-  const operatorOnly = requireAdminToken(deps.adminTokenDigest);
-  app.use('/api/v1', operatorOnly, createTenantRouter(deps));
+  // One guard for the whole operator API: every route behind it has been authorised.
+  app.use('/api/v1', deps.apiAccess ?? requireAdminToken(deps.adminTokenDigest));
+  app.use('/api/v1', createTenantRouter(deps));
   for (const module of modules.filter((candidate) => candidate.access === 'operator')) {
-    app.use(`/api/v1${module.path}`, operatorOnly, module.router);
+    app.use(`/api/v1${module.path}`, module.router);
   }
 
   app.use((request, _response, next) => {

@@ -1,6 +1,7 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { TenantResource } from '@citadel/contracts';
 import type { z } from 'zod';
+import { auditActorOf } from '../access/api-access.ts';
 import { AUDIT_ACTIONS, type AuditEvent } from '../audit/audit-entry.ts';
 import type { AuditRecorder } from '../audit/audit-recorder.ts';
 import type { ApiKeyService } from '../domain/api-key.service.ts';
@@ -32,15 +33,16 @@ function slugOf(request: Request): string {
   return parse(slugParamSchema, { slug: request.params.slug }, 'path').slug;
 }
 
-/** An admin action by the platform operator, as the audit log records it. */
-function operatorAction(
+/** An admin action by the operator or a console account, as the audit log records it. */
+function adminAction(
   request: Request,
+  response: Response,
   action: string,
   target: AuditEvent['target'],
   details: AuditEvent['details'] = {},
 ): AuditEvent {
   return {
-    actor: { type: 'operator', ip: request.ip },
+    actor: auditActorOf(response, request.ip),
     action,
     target,
     outcome: 'success',
@@ -52,11 +54,17 @@ function operatorAction(
 export function createTenantRouter(deps: TenantRoutesDeps): Router {
   const router = Router();
   const { tenants, apiKeys } = deps;
-  const audit = async (request: Request, tenant: TenantResource, action: string) =>
+  const audit = async (
+    request: Request,
+    response: Response,
+    tenant: TenantResource,
+    action: string,
+  ) =>
     deps.audit?.record(
       tenant.metadata.uid,
-      operatorAction(
+      adminAction(
         request,
+        response,
         action,
         { type: 'tenant', id: tenant.metadata.uid },
         {
@@ -68,7 +76,7 @@ export function createTenantRouter(deps: TenantRoutesDeps): Router {
   router.post('/tenants', ...jsonBody(), async (request, response) => {
     const input = parse(createTenantRequestSchema, request.body, 'request body');
     const tenant = await tenants.create(input);
-    await audit(request, tenant, AUDIT_ACTIONS.tenantCreated);
+    await audit(request, response, tenant, AUDIT_ACTIONS.tenantCreated);
     response
       .status(202)
       .location(`/api/v1/tenants/${tenant.metadata.name}`)
@@ -90,19 +98,19 @@ export function createTenantRouter(deps: TenantRoutesDeps): Router {
 
   router.post('/tenants/:slug/suspend', async (request, response) => {
     const tenant = await tenants.suspend(slugOf(request));
-    await audit(request, tenant, AUDIT_ACTIONS.tenantSuspended);
+    await audit(request, response, tenant, AUDIT_ACTIONS.tenantSuspended);
     response.status(202).json(toTenantView(tenant));
   });
 
   router.post('/tenants/:slug/resume', async (request, response) => {
     const tenant = await tenants.resume(slugOf(request));
-    await audit(request, tenant, AUDIT_ACTIONS.tenantResumed);
+    await audit(request, response, tenant, AUDIT_ACTIONS.tenantResumed);
     response.status(202).json(toTenantView(tenant));
   });
 
   router.delete('/tenants/:slug', async (request, response) => {
     const tenant = await tenants.delete(slugOf(request));
-    await audit(request, tenant, AUDIT_ACTIONS.tenantDeletionRequested);
+    await audit(request, response, tenant, AUDIT_ACTIONS.tenantDeletionRequested);
     response.status(202).json(toTenantView(tenant));
   });
 
@@ -112,8 +120,9 @@ export function createTenantRouter(deps: TenantRoutesDeps): Router {
     const { record, key } = await apiKeys.issue(slug, input);
     await deps.audit?.record(
       record.tenantId,
-      operatorAction(
+      adminAction(
         request,
+        response,
         AUDIT_ACTIONS.apiKeyIssued,
         { type: 'api-key', id: record.id },
         {
@@ -146,7 +155,7 @@ export function createTenantRouter(deps: TenantRoutesDeps): Router {
       const tenant = await tenants.get(slug);
       await deps.audit.record(
         tenant.metadata.uid,
-        operatorAction(request, AUDIT_ACTIONS.apiKeyRevoked, {
+        adminAction(request, response, AUDIT_ACTIONS.apiKeyRevoked, {
           type: 'api-key',
           id: request.params.keyId,
         }),
