@@ -44,17 +44,6 @@ export interface AuditEntry {
   hash: string;
 }
 
-/** A signed statement that a tenant's log had `sequence` entries, the last one hashing to `hash`. */
-export interface AuditCheckpoint {
-  tenantId: string;
-  sequence: number;
-  hash: string;
-  /** Ed25519 signature (base64) over {@link checkpointStatement}. */
-  signature: string;
-  keyId: string;
-  createdAt: string;
-}
-
 /** The actions the platform records itself. Other modules add theirs (SCIM, login, policies). */
 export const AUDIT_ACTIONS = {
   tenantCreated: 'tenant.created',
@@ -92,4 +81,5 @@ export {
   checkpointStatement,
   GENESIS_HASH,
   hashAuditEntry,
+  type AuditCheckpoint,
 } from '@citadel/contracts/audit';

@@ -10,16 +10,9 @@ import {
 } from 'node:crypto';
 import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { AuditPublicJwk } from '@citadel/contracts/audit';
 
-/** A public key as a JWK (RFC 8037 OKP / Ed25519), with its key id. */
-export interface AuditPublicJwk {
-  kty: 'OKP';
-  crv: 'Ed25519';
-  x: string;
-  kid: string;
-  alg: 'EdDSA';
-  use: 'sig';
-}
+export type { AuditPublicJwk };
 
 /** Signs checkpoint statements with the platform's Ed25519 key and verifies them with its public keys. */
 export interface AuditSigner {
