@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import type { TenantResource } from '@citadel/contracts';
+import { findPlan, type TenantResource } from '@citadel/contracts';
 import {
   createLocalKeyRing,
   createLocalTenantDrivers,
@@ -177,6 +177,12 @@ export async function startPlatform(
 
     const repository = createPrismaTenantRepository(prisma);
     const keyRing = await createLocalKeyRing({ dataDir: config.dataDir });
+    const audit = await createAuditModule({
+      prisma,
+      dataDir: config.dataDir,
+      logger,
+      getTenant: (slug) => repository.get(slug),
+    });
     const adminUrl = new URL(database.connectionString);
     const local = createLocalTenantDrivers({
       adminPool,
@@ -187,6 +193,15 @@ export async function startPlatform(
       secrets: createPrismaTenantSecretStore(prisma),
       hostEntry: HOST_ENTRY,
       logger: logger.child({ component: 'drivers' }),
+      // Deleting a tenant exports its record and audit log (kept by the control plane) first.
+      exportSources: {
+        describeTenant: async (ref) => {
+          const tenant = await repository.get(ref.slug);
+          if (tenant?.metadata.uid !== ref.uid) throw new Error(`tenant ${ref.slug} is not stored`);
+          return { tenant, plan: findPlan(tenant.spec.plan) };
+        },
+        exportAuditLog: (ref, directory) => audit.exportTenantLog(ref.uid, directory),
+      },
     });
     cleanups.push(() => local.services.stopAll());
 
@@ -201,12 +216,6 @@ export async function startPlatform(
     });
     const apiKeys = createApiKeyService({
       repository: createPrismaApiKeyRepository(prisma),
-      getTenant: (slug) => repository.get(slug),
-    });
-    const audit = await createAuditModule({
-      prisma,
-      dataDir: config.dataDir,
-      logger,
       getTenant: (slug) => repository.get(slug),
     });
     // Login and token endpoints take `rateLimits.limitLogin(…)` from here.

@@ -317,6 +317,12 @@ beforeAll(async () => {
       error: (fields, message) => logged.push({ level: 'error', fields, message }),
     },
     supervision: { stopTimeoutMs: 2_000 },
+    // The control plane's part of deletion exports; exports are tested in
+    // tenant-reconciler.test.ts, tenant-database-dump.test.ts and the platform's tests.
+    exportSources: {
+      describeTenant: () => Promise.reject(new Error('not exported in these tests')),
+      exportAuditLog: () => Promise.reject(new Error('not exported in these tests')),
+    },
   });
   credentials = createTenantDatabaseCredentials({ secrets, dataKeys: local.dataKeys });
 }, 120_000);

@@ -52,7 +52,17 @@ function everythingReady(): ObservedTenant {
       reason: 'NoGpuOnHost',
       message: 'no GPU on this host',
     },
+    dataExport: { completed: false, location: undefined },
   };
+}
+
+/** What the drivers report once the export has been written. */
+function exported(observed: ObservedTenant): ObservedTenant {
+  return { ...observed, dataExport: { completed: true, location: '/exports/acme-1' } };
+}
+
+function actionNames(plan: { actions: Array<{ component: string; type: string }> }): string[] {
+  return plan.actions.map((action) => `${action.component}:${action.type}`);
 }
 
 describe('planTenant', () => {
@@ -164,18 +174,54 @@ describe('planTenant', () => {
     ]);
   });
 
-  it('deletes services first and keys last, then converges with nothing left', () => {
-    const plan = planTenant(tenant({ deleting: true }), everythingReady(), NOW);
-    expect(plan.actions.map((action) => `${action.component}:${action.type}`)).toEqual([
+  it('deletes services first and keys last once the data is exported, then converges', () => {
+    const plan = planTenant(tenant({ deleting: true }), exported(everythingReady()), NOW);
+    expect(actionNames(plan)).toEqual([
       'services:stop',
       'database:remove',
       'keys:remove',
       'namespace:remove',
     ]);
     expect(plan.phase).toBe('Deleting');
-    const gone = planTenant(tenant({ deleting: true }), nothingObserved(), NOW);
+    const gone = planTenant(tenant({ deleting: true }), exported(nothingObserved()), NOW);
     expect(gone.actions).toEqual([]);
     expect(gone.converged).toBe(true);
+  });
+
+  it('exports before it removes anything: services stop, then the export, and nothing else', () => {
+    const plan = planTenant(tenant({ deleting: true }), everythingReady(), NOW);
+    expect(actionNames(plan)).toEqual(['services:stop', 'dataExport:export']);
+    expect(plan.converged).toBe(false);
+    expect(plan.conditions.find((condition) => condition.type === 'DataExported')).toMatchObject({
+      status: 'False',
+      reason: 'Pending',
+    });
+  });
+
+  it('reports DataExported only while deleting, True with the location once exported', () => {
+    const live = planTenant(tenant(), everythingReady(), NOW);
+    expect(live.conditions.map((condition) => condition.type)).not.toContain('DataExported');
+    const plan = planTenant(tenant({ deleting: true }), exported(everythingReady()), NOW);
+    expect(plan.conditions.find((condition) => condition.type === 'DataExported')).toMatchObject({
+      status: 'True',
+      reason: 'Exported',
+      message: expect.stringContaining('/exports/acme-1') as unknown,
+    });
+  });
+
+  it('never converges a deletion without an export, even with nothing left to remove', () => {
+    // A tenant deleted before anything was provisioned still leaves its record and audit log.
+    const plan = planTenant(tenant({ deleting: true }), nothingObserved(), NOW);
+    expect(actionNames(plan)).toEqual(['dataExport:export']);
+    expect(plan.converged).toBe(false);
+  });
+
+  it('resumes a half-finished deletion without exporting again', () => {
+    const observed = exported(nothingObserved());
+    observed.keys.versions = [{ version: 1, active: true, createdAt: NOW }];
+    observed.namespace.exists = true; // crashed after the database was removed
+    const plan = planTenant(tenant({ deleting: true }), observed, NOW);
+    expect(actionNames(plan)).toEqual(['keys:remove', 'namespace:remove']);
   });
 
   it('resumes a half-finished provisioning from where the observation says it stopped', () => {

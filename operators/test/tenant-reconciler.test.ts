@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   TENANT_FINALIZER,
   defaultTenantSpec,
@@ -6,9 +10,18 @@ import {
   type TenantResource,
   type TenantStatus,
 } from '@citadel/contracts';
-import { nothingObserved, type ObservedTenant } from '../src/core/observed-state.ts';
-import type { ReconcileAction } from '../src/core/reconcile-action.ts';
+import {
+  nothingObserved,
+  type ObservedDataExport,
+  type ObservedTenant,
+} from '../src/core/observed-state.ts';
+import type { DataExportAction, ReconcileAction } from '../src/core/reconcile-action.ts';
 import type { ComponentDriver } from '../src/core/tenant-drivers.ts';
+import {
+  createLocalDataExportDriver,
+  type TenantExportSources,
+} from '../src/drivers/local/local-data-export-driver.ts';
+import { exportsDirectory } from '../src/drivers/local/tenant-export-directory.ts';
 import {
   FAILED_AFTER_ATTEMPTS,
   ReconcileStepError,
@@ -22,7 +35,9 @@ import type { TenantStore } from '../src/core/tenant-store.ts';
  * and real processes (local-drivers.test.ts); this file is about ordering, status writes,
  * failures and finalizers.
  */
-function createWorld() {
+function createWorld(
+  options: { dataExport?: ComponentDriver<ObservedDataExport, DataExportAction> } = {},
+) {
   const state: ObservedTenant = nothingObserved();
   const applied: string[] = [];
   const failing = new Set<string>();
@@ -61,6 +76,7 @@ function createWorld() {
     'services:start': () =>
       (state.services = { ...stopped, state: 'running', endpoint: 'http://127.0.0.1:1' }),
     'services:stop': () => (state.services = { ...stopped }),
+    'dataExport:export': () => (state.dataExport = { completed: true, location: 'memory' }),
   };
 
   function apply(action: ReconcileAction): void {
@@ -91,6 +107,7 @@ function createWorld() {
     vectorStore: driver('vectorStore'),
     services: driver('services'),
     gpuPool: driver('gpuPool'),
+    dataExport: options.dataExport ?? driver('dataExport'),
   };
 
   const plan = findPlan('starter');
@@ -201,8 +218,9 @@ describe('createTenantReconciler', () => {
     await world.reconciler.reconcile('acme');
     world.markDeleted();
     await world.reconciler.reconcile('acme');
-    expect(world.applied.slice(-4)).toEqual([
+    expect(world.applied.slice(-5)).toEqual([
       'services:stop',
+      'dataExport:export',
       'database:remove',
       'keys:remove',
       'namespace:remove',
@@ -218,5 +236,114 @@ describe('createTenantReconciler', () => {
     await expect(world.reconciler.reconcile('acme')).rejects.toThrow();
     expect(world.current()?.metadata.finalizers).toEqual([TENANT_FINALIZER]);
     expect(world.current()?.status.phase).toBe('Deleting');
+  });
+});
+
+/**
+ * Crash safety of the export step, with the real local export driver writing to a temporary
+ * data directory. The control plane's parts (tenant record, audit log) are stand-ins here,
+ * and so is the database dump: both are tested on their own against PostgreSQL
+ * (tenant-export.integration.test.ts, local-drivers.test.ts). A "crash" is a step throwing:
+ * the pass stops there exactly as a killed process would, and the retry starts from scratch.
+ */
+describe('deletion export, crash safety', () => {
+  const directories: string[] = [];
+  afterEach(async () => {
+    await Promise.all(directories.map((path) => rm(path, { recursive: true, force: true })));
+  });
+
+  async function exportingWorld(crashDuringAudit: { remaining: number }) {
+    const dataDir = await mkdtemp(join(tmpdir(), 'citadel-export-'));
+    directories.push(dataDir);
+    const calls = { describe: 0, audit: 0, dump: 0 };
+    const sources: TenantExportSources = {
+      describeTenant: (ref) => {
+        calls.describe += 1;
+        return Promise.resolve({
+          tenant: { metadata: { name: ref.slug, uid: ref.uid } } as never,
+          plan: undefined,
+        });
+      },
+      async exportAuditLog(_ref, directory) {
+        calls.audit += 1;
+        await writeFile(join(directory, 'audit.ndjson'), '{"sequence":1}\n');
+        if (crashDuringAudit.remaining > 0) {
+          crashDuringAudit.remaining -= 1;
+          throw new Error('killed while exporting the audit log');
+        }
+        return { entries: 1, lastSequence: 1, signingKeyIds: ['k1'] };
+      },
+    };
+    const dataExport = createLocalDataExportDriver({
+      dataDir,
+      sources,
+      async dumpDatabase(_ref, directory) {
+        calls.dump += 1;
+        await writeFile(join(directory, 'database.sql'), 'INSERT INTO notes VALUES (1);\n');
+        return { method: 'pg_dump', note: 'stand-in' };
+      },
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    });
+    const world = createWorld({ dataExport });
+    await world.reconciler.reconcile('acme');
+    world.markDeleted();
+    return { world, calls, exportsRoot: exportsDirectory(dataDir) };
+  }
+
+  /** Every file the manifest lists exists with the digest it names. */
+  async function expectSealed(directory: string): Promise<void> {
+    const manifest = JSON.parse(await readFile(join(directory, 'manifest.json'), 'utf8')) as {
+      files: Array<{ path: string; sha256: string }>;
+    };
+    expect(manifest.files.map((file) => file.path)).toEqual([
+      'audit.ndjson',
+      'database.sql',
+      'tenant.json',
+    ]);
+    for (const file of manifest.files) {
+      const content = await readFile(join(directory, file.path));
+      expect(createHash('sha256').update(content).digest('hex')).toBe(file.sha256);
+      expect((await stat(join(directory, file.path))).mode & 0o777).toBe(0o600);
+    }
+    expect((await stat(directory)).mode & 0o777).toBe(0o700);
+  }
+
+  it('dies between export and removal: the retry removes without exporting again', async () => {
+    const { world, calls, exportsRoot } = await exportingWorld({ remaining: 0 });
+    world.failing.add('database:remove');
+    await expect(world.reconciler.reconcile('acme')).rejects.toThrow(/database: remove failed/);
+    expect(world.state.database.databaseExists).toBe(true);
+    expect(world.current()?.status.conditions).toContainEqual(
+      expect.objectContaining({ type: 'DataExported', status: 'True', reason: 'Exported' }),
+    );
+
+    world.failing.clear();
+    await world.reconciler.reconcile('acme');
+    expect(world.current()).toBeUndefined();
+    const entries = await readdir(exportsRoot);
+    expect(entries).toHaveLength(1);
+    expect(calls).toEqual({ describe: 1, audit: 1, dump: 1 });
+    await expectSealed(join(exportsRoot, entries[0] ?? ''));
+  });
+
+  it('dies in the middle of the export: nothing is removed, the retry writes one fresh export', async () => {
+    const { world, calls, exportsRoot } = await exportingWorld({ remaining: 1 });
+    await expect(world.reconciler.reconcile('acme')).rejects.toThrow(/killed while exporting/);
+    expect(world.current()?.status.phase).toBe('Deleting');
+    expect(world.current()?.status.conditions).toContainEqual(
+      expect.objectContaining({ type: 'DataExported', status: 'False', reason: 'ReconcileError' }),
+    );
+    // Nothing was removed, and only a partial directory exists.
+    expect(world.state.database.databaseExists).toBe(true);
+    expect(world.state.keys.versions).toHaveLength(1);
+    expect((await readdir(exportsRoot)).every((name) => name.startsWith('.partial-'))).toBe(true);
+
+    await world.reconciler.reconcile('acme');
+    expect(world.current()).toBeUndefined();
+    const entries = await readdir(exportsRoot);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatch(/^acme-00000000-0000-4000-8000-000000000001-\d{8}T\d{6}Z$/);
+    expect(calls).toEqual({ describe: 2, audit: 2, dump: 1 });
+    await expectSealed(join(exportsRoot, entries[0] ?? ''));
   });
 });

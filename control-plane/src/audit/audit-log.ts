@@ -249,6 +249,15 @@ export function createAuditLog(deps: AuditLogDeps) {
       }, TRANSACTION_OPTIONS);
     },
 
+    /** The tenant's signed checkpoints, oldest first. */
+    async checkpoints(tenantId: string): Promise<AuditCheckpoint[]> {
+      const rows = await prisma.auditCheckpoint.findMany({
+        where: { tenantId },
+        orderBy: { sequence: 'asc' },
+      });
+      return rows.map(toCheckpoint);
+    },
+
     /** Walks the tenant's whole chain and checks every checkpoint; see {@link verifyAuditChain}. */
     async verify(tenantId: string): Promise<AuditVerificationReport> {
       // Checkpoints first: entries appended while we read are then extra, never missing.

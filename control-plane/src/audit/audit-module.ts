@@ -2,6 +2,7 @@ import type { TenantResource } from '@citadel/contracts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { PlatformModuleRoutes } from '../http/platform-app.ts';
 import type { Logger } from '../logger.ts';
+import { writeAuditExport, type AuditExportSummary } from './audit-export-writer.ts';
 import { createAuditLog, type AuditLog } from './audit-log.ts';
 import { createAuditRecorder, type AuditRecorder } from './audit-recorder.ts';
 import { createAuditRouter, createAuditSigningKeysRouter } from './audit-routes.ts';
@@ -22,6 +23,11 @@ export interface AuditModule {
   auditLog: AuditLog;
   recorder: AuditRecorder;
   routes: PlatformModuleRoutes[];
+  /**
+   * Writes the tenant's log, a checkpoint signed now and the public keys into `directory`:
+   * the audit part of the export taken before a tenant is deleted.
+   */
+  exportTenantLog(tenantId: string, directory: string): Promise<AuditExportSummary>;
 }
 
 /** Wires the audit module: loads (or creates) the signing key, builds the log and its routers. */
@@ -37,6 +43,8 @@ export async function createAuditModule(deps: AuditModuleDeps): Promise<AuditMod
   return {
     auditLog,
     recorder: createAuditRecorder({ auditLog, logger }),
+    exportTenantLog: (tenantId, directory) =>
+      writeAuditExport({ auditLog, signer }, tenantId, directory),
     routes: [
       {
         path: '/tenants/:slug/audit',

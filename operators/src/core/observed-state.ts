@@ -52,6 +52,16 @@ export interface ObservedGpuPool {
   message: string;
 }
 
+/**
+ * A complete export of the tenant's data, which deletion takes before it removes anything.
+ * Only a finished export counts: one interrupted half-way is not observed at all.
+ */
+export interface ObservedDataExport {
+  completed: boolean;
+  /** Where the finished export is (a directory locally, an object URL in a cloud). */
+  location: string | undefined;
+}
+
 export interface ObservedTenant {
   namespace: ObservedNamespace;
   keys: ObservedKeys;
@@ -59,6 +69,7 @@ export interface ObservedTenant {
   vectorStore: ObservedVectorStore;
   services: ObservedServices;
   gpuPool: ObservedGpuPool;
+  dataExport: ObservedDataExport;
 }
 
 /** What the drivers report for a tenant of which nothing exists yet (or anymore). */
@@ -81,5 +92,6 @@ export function nothingObserved(): ObservedTenant {
       reason: 'NoGpuOnHost',
       message: 'no GPU on this host',
     },
+    dataExport: { completed: false, location: undefined },
   };
 }

@@ -37,13 +37,20 @@ export interface GpuPoolAction {
   type: 'ensure' | 'remove';
 }
 
+/** Exports the tenant's data (resource, audit log, database) before deletion removes anything. */
+export interface DataExportAction {
+  component: 'dataExport';
+  type: 'export';
+}
+
 export type ReconcileAction =
   | NamespaceAction
   | KeysAction
   | DatabaseAction
   | VectorStoreAction
   | ServicesAction
-  | GpuPoolAction;
+  | GpuPoolAction
+  | DataExportAction;
 
 /** Human-readable form of an action, for logs and condition messages. */
 export function describeAction(action: ReconcileAction): string {

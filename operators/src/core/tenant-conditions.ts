@@ -189,6 +189,27 @@ function gpuPoolCondition(observed: ObservedTenant): ConditionDraft {
   };
 }
 
+/**
+ * `DataExported`, reported while the tenant is being deleted: nothing is removed until it
+ * is True.
+ */
+export function dataExportCondition(observed: ObservedTenant): ConditionDraft {
+  const exported = observed.dataExport;
+  return exported.completed
+    ? {
+        type: 'DataExported',
+        status: 'True',
+        reason: 'Exported',
+        message: `data and audit log exported to ${exported.location ?? 'the export store'}`,
+      }
+    : {
+        type: 'DataExported',
+        status: 'False',
+        reason: 'Pending',
+        message: 'exporting data and audit log before any resource is removed',
+      };
+}
+
 /** One condition per component, computed from what the drivers observed. */
 export function computeConditionDrafts(
   spec: TenantSpec,

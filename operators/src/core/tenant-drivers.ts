@@ -1,5 +1,6 @@
 import type { TenantSpec } from '@citadel/contracts';
 import type {
+  ObservedDataExport,
   ObservedDatabase,
   ObservedGpuPool,
   ObservedKeys,
@@ -8,6 +9,7 @@ import type {
   ObservedVectorStore,
 } from './observed-state.ts';
 import type {
+  DataExportAction,
   DatabaseAction,
   GpuPoolAction,
   KeysAction,
@@ -40,4 +42,6 @@ export interface TenantDrivers {
   vectorStore: ComponentDriver<ObservedVectorStore, VectorStoreAction>;
   services: ComponentDriver<ObservedServices, ServicesAction>;
   gpuPool: ComponentDriver<ObservedGpuPool, GpuPoolAction>;
+  /** Deletion only: the export of the tenant's data that must exist before anything is removed. */
+  dataExport: ComponentDriver<ObservedDataExport, DataExportAction>;
 }

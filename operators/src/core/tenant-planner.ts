@@ -3,6 +3,7 @@ import type { ObservedTenant } from './observed-state.ts';
 import type { ReconcileAction } from './reconcile-action.ts';
 import {
   computeConditionDrafts,
+  dataExportCondition,
   isKeyRotationDue,
   requiredConditionTypes,
   type ConditionDraft,
@@ -73,10 +74,18 @@ function hasDatabaseResources(observed: ObservedTenant): boolean {
   return db.roleExists || db.databaseExists || db.credentialsStored;
 }
 
-/** Actions that remove everything the tenant owns, services first, keys last. */
+/**
+ * Actions that delete the tenant: stop serving (so the export is consistent), export its
+ * data, then remove everything it owns, keys last. Until an export is observed complete,
+ * no removal is planned at all: a failed or interrupted export holds the deletion back.
+ */
 function planDeletion(observed: ObservedTenant): ReconcileAction[] {
   const actions: ReconcileAction[] = [];
   if (observed.services.state !== 'stopped') actions.push({ component: 'services', type: 'stop' });
+  if (!observed.dataExport.completed) {
+    actions.push({ component: 'dataExport', type: 'export' });
+    return actions;
+  }
   if (observed.gpuPool.available && observed.gpuPool.ready) {
     actions.push({ component: 'gpuPool', type: 'remove' });
   }
@@ -110,7 +119,8 @@ export function planTenant(
   const conditions = computeConditionDrafts(spec, observed, now);
   if (tenant.metadata.deletionTimestamp !== undefined) {
     const actions = planDeletion(observed);
-    return { actions, phase: 'Deleting', conditions, converged: actions.length === 0 };
+    const deleting = [...conditions, dataExportCondition(observed)];
+    return { actions, phase: 'Deleting', conditions: deleting, converged: actions.length === 0 };
   }
   const actions = planLive(spec, observed, now);
   const phase = livePhase(spec, observed, conditions, actions);

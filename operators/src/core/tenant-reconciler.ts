@@ -55,15 +55,18 @@ export class ReconcileStepError extends Error {
 }
 
 async function observeTenant(drivers: TenantDrivers, ref: TenantRef): Promise<ObservedTenant> {
-  const [namespace, keys, database, vectorStore, services, gpuPool] = await Promise.all([
-    drivers.namespace.observe(ref),
-    drivers.keys.observe(ref),
-    drivers.database.observe(ref),
-    drivers.vectorStore.observe(ref),
-    drivers.services.observe(ref),
-    drivers.gpuPool.observe(ref),
-  ]);
-  return { namespace, keys, database, vectorStore, services, gpuPool };
+  const [namespace, keys, database, vectorStore, services, gpuPool, dataExport] = await Promise.all(
+    [
+      drivers.namespace.observe(ref),
+      drivers.keys.observe(ref),
+      drivers.database.observe(ref),
+      drivers.vectorStore.observe(ref),
+      drivers.services.observe(ref),
+      drivers.gpuPool.observe(ref),
+      drivers.dataExport.observe(ref),
+    ],
+  );
+  return { namespace, keys, database, vectorStore, services, gpuPool, dataExport };
 }
 
 async function applyAction(
@@ -84,6 +87,8 @@ async function applyAction(
       return drivers.services.apply(ref, action);
     case 'gpuPool':
       return drivers.gpuPool.apply(ref, action);
+    case 'dataExport':
+      return drivers.dataExport.apply(ref, action);
   }
 }
 
@@ -107,6 +112,8 @@ async function observeComponent(
       return { ...observed, services: await drivers.services.observe(ref) };
     case 'gpuPool':
       return { ...observed, gpuPool: await drivers.gpuPool.observe(ref) };
+    case 'dataExport':
+      return { ...observed, dataExport: await drivers.dataExport.observe(ref) };
   }
 }
 
@@ -125,6 +132,7 @@ const COMPONENT_CONDITION = {
   vectorStore: 'VectorStoreReady',
   services: 'ServicesReady',
   gpuPool: 'GpuPoolReady',
+  dataExport: 'DataExported',
 } as const;
 
 /**

@@ -27,10 +27,16 @@ export const TENANT_CONDITION_TYPES = [
   'ServicesReady',
   'GpuPoolReady',
 ] as const;
-export type TenantConditionType = (typeof TENANT_CONDITION_TYPES)[number];
+/**
+ * Conditions of steps that exist only while a tenant is being deleted: `DataExported`
+ * (the tenant's data and audit log exported before anything is removed).
+ */
+export const TENANT_DELETION_CONDITION_TYPES = ['DataExported'] as const;
+export type TenantConditionType =
+  (typeof TENANT_CONDITION_TYPES)[number] | (typeof TENANT_DELETION_CONDITION_TYPES)[number];
 
 export const tenantConditionSchema = z.object({
-  type: z.enum(TENANT_CONDITION_TYPES),
+  type: z.enum([...TENANT_CONDITION_TYPES, ...TENANT_DELETION_CONDITION_TYPES]),
   status: z.enum(['True', 'False', 'Unknown']),
   reason: z.string(),
   message: z.string(),

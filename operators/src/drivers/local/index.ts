@@ -29,3 +29,11 @@ export {
 export type { DriverLogger } from './driver-logger.ts';
 export { localTenantNames, tenantDirectory, type LocalTenantNames } from './local-tenant-names.ts';
 export { VECTOR_SCHEMA } from './local-vector-store-driver.ts';
+export {
+  TENANT_EXPORT_FORMAT,
+  type TenantAuditExportSummary,
+  type TenantExportRecord,
+  type TenantExportSources,
+} from './local-data-export-driver.ts';
+export type { DatabaseDumpMethod, DatabaseDumpSummary } from './tenant-database-dump.ts';
+export { EXPORT_MANIFEST, exportsDirectory, type ExportedFile } from './tenant-export-directory.ts';

@@ -3,6 +3,10 @@ import type { TenantDrivers } from '../../core/tenant-drivers.ts';
 import type { TenantSecretStore } from '../../core/tenant-secret-store.ts';
 import type { DriverLogger } from './driver-logger.ts';
 import { createHostSupervisor, type SupervisionPolicy } from './host-supervisor.ts';
+import {
+  createLocalDataExportDriver,
+  type TenantExportSources,
+} from './local-data-export-driver.ts';
 import { createLocalDatabaseDriver } from './local-database-driver.ts';
 import { createLocalGpuPoolDriver } from './local-gpu-pool-driver.ts';
 import type { LocalKeyRing } from './local-key-ring.ts';
@@ -15,6 +19,7 @@ import {
 } from './local-services-driver.ts';
 import { assertInstanceId } from './local-tenant-names.ts';
 import { createLocalVectorStoreDriver } from './local-vector-store-driver.ts';
+import { createTenantDatabaseDumper } from './tenant-database-dump.ts';
 import { createTenantDatabaseCredentials } from './tenant-database-credentials.ts';
 import { createTenantDataKeys, type TenantDataKeys } from './tenant-data-keys.ts';
 
@@ -36,6 +41,10 @@ export interface LocalTenantDriversDeps {
   hostEnvironment?: Readonly<Record<string, string>>;
   /** Restart back-off and timeouts; the defaults suit production. */
   supervision?: Partial<SupervisionPolicy>;
+  /** The control plane's part of the export taken before deletion (tenant record, audit log). */
+  exportSources: TenantExportSources;
+  /** Where to look for a pg_dump of the server's version; by default the usual places. */
+  pgDumpDirectories?: readonly string[];
 }
 
 export interface LocalTenantDrivers {
@@ -49,7 +58,8 @@ export interface LocalTenantDrivers {
 /**
  * The embedded platform's drivers: a database and role per tenant on the platform's
  * PostgreSQL, the vector store in that database, data keys wrapped by the local key ring,
- * a private directory and a supervised data-plane host process per tenant, and no GPUs.
+ * a private directory and a supervised data-plane host process per tenant, no GPUs, and
+ * exports of deleted tenants under `<dataDir>/exports`.
  */
 export function createLocalTenantDrivers(deps: LocalTenantDriversDeps): LocalTenantDrivers {
   assertInstanceId(deps.instanceId);
@@ -75,6 +85,16 @@ export function createLocalTenantDrivers(deps: LocalTenantDriversDeps): LocalTen
         ...(deps.hostEnvironment ? { hostEnvironment: deps.hostEnvironment } : {}),
       }),
       gpuPool: createLocalGpuPoolDriver(),
+      dataExport: createLocalDataExportDriver({
+        dataDir,
+        sources: deps.exportSources,
+        dumpDatabase: createTenantDatabaseDumper({
+          adminPool,
+          instanceId,
+          ...(deps.pgDumpDirectories ? { pgDumpDirectories: deps.pgDumpDirectories } : {}),
+        }),
+        logger,
+      }),
     },
     services: {
       resolveEndpoint: (slug) => supervisor.resolveEndpoint(slug),
