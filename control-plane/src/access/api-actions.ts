@@ -7,31 +7,34 @@ export type ApiRequestScope =
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
-/** The Cedar action of a request under /api/v1/tenants/{slug}/{resource}/… . */
+/** The tenant's own record: read, delete, or (any other method) update. */
+function tenantRecordAction(method: string): CitadelAction {
+  if (READ_METHODS.has(method)) return 'tenant.read';
+  return method === 'DELETE' ? 'tenant.delete' : 'tenant.update';
+}
+
+/**
+ * The Cedar action per sub-resource of /api/v1/tenants/{slug}/…, given the method and the
+ * segment after the sub-resource (a read, or e.g. `evaluate` that only reads).
+ */
+const TENANT_SUBRESOURCE_ACTIONS: Readonly<
+  Record<string, (read: boolean, next: string | undefined) => CitadelAction>
+> = {
+  suspend: () => 'tenant.suspend',
+  resume: () => 'tenant.suspend',
+  'api-keys': () => 'apiKey.manage',
+  'scim-tokens': () => 'scim.manage',
+  'sso-connections': () => 'sso.manage',
+  // A what-if evaluation reads the policies; it changes nothing.
+  policies: (read, next) => (read || next === 'evaluate' ? 'policy.read' : 'policy.write'),
+  audit: (read, next) => (read || next === 'verify' ? 'audit.read' : 'tenant.update'),
+};
+
 function tenantActionFor(method: string, segments: string[]): CitadelAction | undefined {
-  const read = READ_METHODS.has(method);
-  const [resource, second] = segments;
-  switch (resource) {
-    case undefined:
-      if (read) return 'tenant.read';
-      return method === 'DELETE' ? 'tenant.delete' : 'tenant.update';
-    case 'suspend':
-    case 'resume':
-      return 'tenant.suspend';
-    case 'api-keys':
-      return 'apiKey.manage';
-    case 'scim-tokens':
-      return 'scim.manage';
-    case 'sso-connections':
-      return 'sso.manage';
-    case 'policies':
-      // A what-if evaluation reads the policies; it changes nothing.
-      return read || second === 'evaluate' ? 'policy.read' : 'policy.write';
-    case 'audit':
-      return read || second === 'verify' ? 'audit.read' : 'tenant.update';
-    default:
-      return undefined;
-  }
+  const [resource, next] = segments;
+  if (resource === undefined) return tenantRecordAction(method);
+  if (!Object.hasOwn(TENANT_SUBRESOURCE_ACTIONS, resource)) return undefined;
+  return TENANT_SUBRESOURCE_ACTIONS[resource]?.(READ_METHODS.has(method), next);
 }
 
 /**
