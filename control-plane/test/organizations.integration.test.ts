@@ -153,6 +153,13 @@ describe('organisations, members and roles', () => {
       asConsole(bob, { method: 'POST', body: JSON.stringify({ name: 'bob-key' }) }),
     );
     expect(allowed.status).toBe(201);
+    // A tenant admin cannot make anyone (himself included) owner of the tenant.
+    const selfPromotion = await graphql(base, bob, TENANT_ROLE, {
+      tenant: 'acme',
+      account: bob.accountId,
+      role: 'OWNER',
+    });
+    expect(errorCode(selfPromotion)).toBe('FORBIDDEN');
     // The grant is for the tenant, not the organisation.
     expect(
       errorCode(

@@ -18,6 +18,13 @@ unless {
    (resource has tenant && resource.tenant == principal.tenant))
 };`,
   'citadel/owners': `permit (principal in Citadel::Role::"owner", action, resource);`,
+  // Only owners make or unmake owners: a tenant admin cannot take the tenant over.
+  'citadel/only-owners-touch-owners': `forbid (principal, action == Citadel::Action::"member.manage", resource)
+when {
+  (context has grantsRole && context.grantsRole == "owner") ||
+  (context has targetRole && context.targetRole == "owner")
+}
+unless { principal in Citadel::Role::"owner" };`,
   'citadel/admins': `permit (
   principal in Citadel::Role::"admin",
   action in [Citadel::Action::"readOnly", Citadel::Action::"administer", Citadel::Action::"contribute"],
