@@ -34,6 +34,17 @@ function exportNamePrefix(tenant: TenantRef): string {
   return `${tenant.slug}-${tenant.uid}-`;
 }
 
+/**
+ * Whether `name` is `<prefix><suffix>` for exactly this tenant. A prefix test alone is not
+ * enough: another tenant's slug may itself be `<this slug>-<this uid>`.
+ */
+function isNamed(name: string, prefix: string, suffix: RegExp): boolean {
+  return name.startsWith(prefix) && suffix.test(name.slice(prefix.length));
+}
+
+const FINAL_SUFFIX = /^\d{8}T\d{6}Z$/;
+const PARTIAL_SUFFIX = /^\d+-\d+$/;
+
 /** `20261124T211802Z`: sortable, and free of characters that file systems dislike. */
 function compactTimestamp(at: Date): string {
   return at
@@ -71,7 +82,7 @@ export async function findCompletedExport(
   tenant: TenantRef,
 ): Promise<string | undefined> {
   const names = (await listExports(dataDir))
-    .filter((name) => name.startsWith(exportNamePrefix(tenant)))
+    .filter((name) => isNamed(name, exportNamePrefix(tenant), FINAL_SUFFIX))
     .sort()
     .reverse();
   for (const name of names) {
@@ -92,7 +103,9 @@ export async function startPartialExport(dataDir: string, tenant: TenantRef): Pr
   await chmod(root, DIRECTORY_MODE);
   const stale = `${PARTIAL_PREFIX}${exportNamePrefix(tenant)}`;
   for (const name of await listExports(dataDir)) {
-    if (name.startsWith(stale)) await rm(join(root, name), { recursive: true, force: true });
+    if (isNamed(name, stale, PARTIAL_SUFFIX)) {
+      await rm(join(root, name), { recursive: true, force: true });
+    }
   }
   const partial = join(root, `${stale}${process.pid}-${Date.now()}`);
   await mkdir(partial, { mode: DIRECTORY_MODE });
