@@ -21,6 +21,7 @@ describe('readPlatformConfig', () => {
       failedAuthenticationsPerIp: 20,
       loginPerIp: 30,
       loginPerTenant: 300,
+      loginPerAccount: 10,
     });
     const config = readPlatformConfig(
       { CITADEL_RATE_LIMIT_SCIM_PER_MINUTE: '5', CITADEL_RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE: '7' },

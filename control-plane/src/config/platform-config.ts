@@ -37,6 +37,14 @@ const environmentSchema = z.object({
   CITADEL_RATE_LIMIT_FAILED_AUTH_PER_IP_PER_MINUTE: perMinute(20),
   CITADEL_RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE: perMinute(30),
   CITADEL_RATE_LIMIT_LOGIN_PER_TENANT_PER_MINUTE: perMinute(300),
+  CITADEL_RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE: perMinute(10),
+  /** Console account mail: SMTP when set, `.eml` files in the data directory's outbox otherwise. */
+  CITADEL_SMTP_URL: optionalString.pipe(
+    z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
+  ),
+  CITADEL_MAIL_FROM: optionalString.pipe(z.string().trim().min(3).max(320).optional()),
+  CITADEL_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(43_200).default(720),
+  CITADEL_SESSION_MAX_AGE_HOURS: z.coerce.number().int().min(1).max(8_760).default(168),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -56,7 +64,26 @@ export interface PlatformConfig {
   resyncIntervalMs: number;
   /** Abuse limits, in requests (or failed authentications) per minute. */
   rateLimits: RateLimitsPerMinute;
+  /** Console accounts: their mail and their sessions. */
+  accounts: AccountsConfig;
   logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
+}
+
+export interface AccountsConfig {
+  /** SMTP server for account mail; undefined: messages are written to `<dataDir>/mail/outbox`. */
+  smtpUrl: string | undefined;
+  /** The From of account mail; `Citadel <no-reply@<public URL's host>>` unless configured. */
+  mailFrom: string;
+  /** A console session ends after this long without a request (sliding). */
+  sessionIdleMinutes: number;
+  /** …and after this long whatever the activity. */
+  sessionMaxAgeHours: number;
+}
+
+/** The From of account mail when CITADEL_MAIL_FROM is unset: no-reply at the public host. */
+function defaultMailFrom(publicUrl: string | undefined): string {
+  const host = publicUrl === undefined ? 'localhost' : new URL(publicUrl).hostname;
+  return `Citadel <no-reply@${host}>`;
 }
 
 export class ConfigError extends Error {
@@ -92,6 +119,13 @@ export function readPlatformConfig(environment: NodeJS.ProcessEnv, cwd: string):
       failedAuthenticationsPerIp: env.CITADEL_RATE_LIMIT_FAILED_AUTH_PER_IP_PER_MINUTE,
       loginPerIp: env.CITADEL_RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE,
       loginPerTenant: env.CITADEL_RATE_LIMIT_LOGIN_PER_TENANT_PER_MINUTE,
+      loginPerAccount: env.CITADEL_RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE,
+    },
+    accounts: {
+      smtpUrl: env.CITADEL_SMTP_URL,
+      mailFrom: env.CITADEL_MAIL_FROM ?? defaultMailFrom(env.CITADEL_PUBLIC_URL),
+      sessionIdleMinutes: env.CITADEL_SESSION_IDLE_MINUTES,
+      sessionMaxAgeHours: env.CITADEL_SESSION_MAX_AGE_HOURS,
     },
     logLevel: env.LOG_LEVEL,
   };

@@ -31,10 +31,15 @@ export interface RateLimitSettings {
   loginPerIp: RateLimit;
   /** Login and token requests per tenant, from all IPs together. */
   loginPerTenant: RateLimit;
+  /**
+   * Login attempts per account (console sign-in, keyed by the e-mail's digest), from all IPs
+   * together: the guard against a password guessed slowly from many addresses.
+   */
+  loginPerAccount?: RateLimit | undefined;
 }
 
 /** The per-minute counts the configuration holds (see platform-config.ts). */
-export type RateLimitsPerMinute = Record<keyof RateLimitSettings, number>;
+export type RateLimitsPerMinute = { [Name in keyof RateLimitSettings]: number };
 
 export interface RateLimitsDeps {
   /** When set, counters live in Redis and are shared by every control plane using it. */
@@ -59,6 +64,11 @@ export interface FailedAuthenticationLimiter {
 export interface LoginLimitOptions {
   /** The tenant (id or slug) the request logs into; undefined when it names none. */
   tenantOf(request: Request): string | undefined;
+  /**
+   * The account the request logs into (an opaque key such as the e-mail's digest; never
+   * the address itself), counted against `loginPerAccount`; undefined when it names none.
+   */
+  accountOf?(request: Request): string | undefined;
 }
 
 /** Express middleware factories for the platform's abuse limits. */
@@ -66,7 +76,10 @@ export interface RateLimits {
   /** For `/scim/v2`, before the SCIM router: per IP, then per token; 429 in the SCIM error schema. */
   scim(): RequestHandler;
   failedAuthentications: FailedAuthenticationLimiter;
-  /** For login and token endpoints: per IP, then per tenant; 429 as an RFC 7807 problem. */
+  /**
+   * For login and token endpoints: per IP, then per tenant, then per account; 429 as an
+   * RFC 7807 problem.
+   */
   limitLogin(options: LoginLimitOptions): RequestHandler;
 }
 
@@ -79,6 +92,9 @@ export function rateLimitsPerMinute(perMinute: RateLimitsPerMinute): RateLimitSe
     failedAuthenticationsPerIp: minute(perMinute.failedAuthenticationsPerIp),
     loginPerIp: minute(perMinute.loginPerIp),
     loginPerTenant: minute(perMinute.loginPerTenant),
+    ...(perMinute.loginPerAccount === undefined
+      ? {}
+      : { loginPerAccount: minute(perMinute.loginPerAccount) }),
   };
 }
 
@@ -139,8 +155,8 @@ export function createRateLimits(deps: RateLimitsDeps): RateLimits {
   const logger = deps.logger.child({ component: 'rate-limits' });
   const prefix = `citadel:rate-limit:${deps.keyPrefix ?? 'default'}`;
 
-  function limiter(name: keyof RateLimitSettings): RateLimiterAbstract {
-    const { points, durationSeconds } = deps.limits[name];
+  function limiter(name: keyof RateLimitSettings, limit: RateLimit): RateLimiterAbstract {
+    const { points, durationSeconds } = limit;
     const options = { keyPrefix: `${prefix}:${name}`, points, duration: durationSeconds };
     const memory = new RateLimiterMemory(options);
     if (deps.redis === undefined) return memory;
@@ -153,12 +169,14 @@ export function createRateLimits(deps: RateLimitsDeps): RateLimits {
     });
   }
 
-  const scimPerIp = limiter('scimPerIp');
-  const scimPerToken = limiter('scimPerToken');
-  const failures = limiter('failedAuthenticationsPerIp');
+  const scimPerIp = limiter('scimPerIp', deps.limits.scimPerIp);
+  const scimPerToken = limiter('scimPerToken', deps.limits.scimPerToken);
+  const failures = limiter('failedAuthenticationsPerIp', deps.limits.failedAuthenticationsPerIp);
   const failuresAllowed = deps.limits.failedAuthenticationsPerIp.points;
-  const loginPerIp = limiter('loginPerIp');
-  const loginPerTenant = limiter('loginPerTenant');
+  const loginPerIp = limiter('loginPerIp', deps.limits.loginPerIp);
+  const loginPerTenant = limiter('loginPerTenant', deps.limits.loginPerTenant);
+  const loginPerAccount =
+    deps.limits.loginPerAccount && limiter('loginPerAccount', deps.limits.loginPerAccount);
 
   async function scimRetryAfter(request: Request): Promise<number | undefined> {
     const perIp = await take(scimPerIp, clientIpOf(request), logger);
@@ -174,7 +192,11 @@ export function createRateLimits(deps: RateLimitsDeps): RateLimits {
     const perIp = await take(loginPerIp, clientIpOf(request), logger);
     if (perIp !== undefined) return perIp;
     const tenant = options.tenantOf(request);
-    return tenant === undefined ? undefined : take(loginPerTenant, tenant, logger);
+    const perTenant = tenant === undefined ? undefined : await take(loginPerTenant, tenant, logger);
+    if (perTenant !== undefined) return perTenant;
+    const account = options.accountOf?.(request);
+    if (account === undefined || loginPerAccount === undefined) return undefined;
+    return take(loginPerAccount, account, logger);
   }
 
   return {
