@@ -34,7 +34,6 @@ import {
 } from './adapters/platform-settings.ts';
 import { AUDIT_ACTIONS } from './audit/audit-entry.ts';
 import { createAuditModule } from './audit/audit-module.ts';
-import { createAccountsModule } from './accounts/accounts-module.ts';
 import { createPolicyModule } from './policies/policy-module.ts';
 import {
   auditActorOfCedarPrincipal,
@@ -44,7 +43,7 @@ import {
 import { apiAccess } from './access/api-access.ts';
 import { createScimModule } from './scim/scim-module.ts';
 import { createSsoModule } from './sso/sso-module.ts';
-import { createTokensModule } from './tokens/tokens-module.ts';
+import { createTokensModule, dataPlaneHostTokenEnvironment } from './tokens/tokens-module.ts';
 import { createApiKeyService } from './domain/api-key.service.ts';
 import { createTenantService } from './domain/tenant.service.ts';
 import { createOpenApiDocument } from './http/openapi-document.ts';
@@ -185,6 +184,9 @@ export async function startPlatform(
       getTenant: (slug) => repository.get(slug),
     });
     const adminUrl = new URL(database.connectionString);
+    // Hosts verify requests against this platform's JWKS, whose address is known once it
+    // listens: filled in then, before the controller starts any host (read at each start).
+    const hostEnvironment: Record<string, string> = {};
     const local = createLocalTenantDrivers({
       adminPool,
       adminConnection: { host: adminUrl.hostname, port: Number(adminUrl.port || 5432) },
@@ -193,6 +195,7 @@ export async function startPlatform(
       keyRing,
       secrets: createPrismaTenantSecretStore(prisma),
       hostEntry: HOST_ENTRY,
+      hostEnvironment,
       logger: logger.child({ component: 'drivers' }),
       // Deleting a tenant exports its record and audit log (kept by the control plane) first.
       exportSources: {
@@ -239,27 +242,14 @@ export async function startPlatform(
     // Tokens name the platform as issuer; without a public URL that needs the bound port.
     const listening = { port: config.port };
     const dataPlaneTokens = await createTokensModule({
+      prisma,
       dataDir: config.dataDir,
       issuer: () => publicBaseUrl(config, listening.port),
       logins: sso.logins,
       getTenant: (slug) => repository.get(slug),
-      limitLogin: (options) => rateLimits.limitLogin(options),
-    });
-    // Console accounts: sign-up, sign-in, and the sessions other modules identify callers by.
-    const accounts = createAccountsModule({
-      prisma,
-      redis,
-      instanceId,
-      logger,
-      dataDir: config.dataDir,
-      settings: config.accounts,
-      publicUrl: config.publicUrl,
-      linkBaseUrl: () => publicBaseUrl(config, listening.port),
-      tenants,
       audit: audit.recorder,
       limitLogin: (options) => rateLimits.limitLogin(options),
     });
-    cleanups.push(() => accounts.close());
     const policyModule = createPolicyModule({
       prisma,
       logger,
@@ -298,12 +288,11 @@ export async function startPlatform(
         getTenant: (slug) => repository.get(slug),
         resolveUpstream: (slug) => local.services.resolveEndpoint(slug),
         audit: audit.recorder,
-        verifyAccessToken: (token, expected) => dataPlaneTokens.tokens.verify(token, expected),
+        tokens: dataPlaneTokens.tokens,
       },
       openApiDocument: createOpenApiDocument(PLATFORM_VERSION),
       apiAccess: apiAccess({
         adminTokenDigest: adminToken.digest,
-        sessions: accounts.sessions,
         access: accessControl,
         findTenant: (slug) => findTenantScope(prisma, slug),
       }),
@@ -320,7 +309,6 @@ export async function startPlatform(
         }).routes,
         ...sso.routes,
         ...dataPlaneTokens.routes,
-        ...accounts.routes,
       ],
     });
     const server = await listen(app, config);
@@ -328,6 +316,10 @@ export async function startPlatform(
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     listening.port = port;
+    Object.assign(
+      hostEnvironment,
+      dataPlaneHostTokenEnvironment(publicBaseUrl(config, port), { host: config.host, port }),
+    );
 
     const running = createTenantController({
       store: repository,

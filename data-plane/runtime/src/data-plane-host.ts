@@ -1,9 +1,14 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
-import type { DataPlaneService, DataPlaneServiceFactory } from './data-plane-service.ts';
+import type {
+  DataPlaneRequestContext,
+  DataPlaneService,
+  DataPlaneServiceFactory,
+} from './data-plane-service.ts';
 import type { HostLogger } from './host-logger.ts';
 import { sendJson, sendProblem } from './problem-response.ts';
+import type { AuthenticationResult, RequestAuthenticator } from './request-authentication.ts';
 
 const { createRequire } = process.getBuiltinModule('node:module');
 const require = createRequire(import.meta.url);
@@ -21,6 +26,8 @@ export interface DataPlaneHostOptions {
   /** Enabled services (`CITADEL_SERVICES`). */
   services: readonly string[];
   logger: HostLogger;
+  /** Verifies the signed token of every request but the health checks. */
+  authenticator: RequestAuthenticator;
   /** The services this build can run, by name; defaults to none. */
   serviceFactories?: Readonly<Record<string, DataPlaneServiceFactory>>;
   /** Pool size; the tenant role's CONNECTION LIMIT must leave room for it. Default 5. */
@@ -49,9 +56,57 @@ export interface HostHealth {
   services: { enabled: string[]; deployed: string[] };
 }
 
+/** Seconds a caller should wait when the platform's keys cannot be fetched. */
+const KEYS_RETRY_AFTER_SECONDS = 5;
+
+/** `/{service}/rest`: the mount name and the path below it. */
+function splitServicePath(path: string): { name: string | undefined; rest: string } {
+  const match = /^\/([^/]+)(\/.*)?$/.exec(path);
+  return { name: match?.[1], rest: match?.[2] ?? '/' };
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** 401 with an RFC 6750 challenge, or 503 when the platform's keys are out of reach. */
+function sendRefusal(
+  response: ServerResponse,
+  failure: Extract<AuthenticationResult, { ok: false }>,
+): void {
+  if (failure.reason === 'keys-unavailable') {
+    sendProblem(
+      response,
+      {
+        type: 'token-keys-unavailable',
+        title: 'Token keys unavailable',
+        status: 503,
+        detail: failure.detail,
+      },
+      { 'retry-after': String(KEYS_RETRY_AFTER_SECONDS) },
+    );
+    return;
+  }
+  const challenge = failure.reason === 'missing-token' ? 'Bearer' : 'Bearer error="invalid_token"';
+  sendProblem(
+    response,
+    {
+      type: 'unauthorized',
+      title: 'Unauthorized',
+      status: 401,
+      detail: failure.detail,
+      reason: failure.reason,
+    },
+    { 'www-authenticate': challenge },
+  );
+}
+
 /**
  * One tenant's data plane: a bare `node:http` server (no framework, for start time and
  * throughput) answering `/healthz` and mounting each enabled service at `/{service}/…`.
+ * Every request but the health checks must carry a token the platform signed for this
+ * tenant and that service; the service gets the verified principal, never a header's word.
+ * `GET /{service}/whoami` answers that principal, so a caller can check its credentials.
  */
 export function createDataPlaneHost(options: DataPlaneHostOptions): DataPlaneHost {
   const { tenantSlug, tenantId, logger } = options;
@@ -149,6 +204,42 @@ export function createDataPlaneHost(options: DataPlaneHostOptions): DataPlaneHos
     });
   };
 
+  /** Hands the request to the mounted service, or answers the 404. */
+  const serve = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    url: string,
+    context: DataPlaneRequestContext,
+  ): Promise<void> => {
+    const path = url.split('?', 1)[0] ?? '/';
+    const { name } = splitServicePath(path);
+    const service = name === undefined ? undefined : mounted.get(name);
+    if (!service) {
+      notFound(response, path, name);
+      return;
+    }
+    // Everything after `/{name}`, query string included.
+    await service.handle(request, response, url.slice(service.name.length + 1) || '/', context);
+  };
+
+  /** The verified caller, or undefined once the refusal is sent. */
+  const authenticate = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    service: string | undefined,
+  ): Promise<AuthenticationResult | undefined> => {
+    const result =
+      service === undefined
+        ? ({ ok: false, reason: 'wrong-audience', detail: 'No service in the path.' } as const)
+        : await options.authenticator.authenticate(request.headers.authorization, service);
+    if (result.ok) return result;
+    if (result.reason === 'keys-unavailable') {
+      logger.warn({ service }, 'platform signing keys unavailable; refusing requests');
+    }
+    sendRefusal(response, result);
+    return undefined;
+  };
+
   const route = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = request.url ?? '/';
     const path = url.split('?', 1)[0] ?? '/';
@@ -156,14 +247,20 @@ export function createDataPlaneHost(options: DataPlaneHostOptions): DataPlaneHos
       await serveHealth(request, response);
       return;
     }
-    const name = /^\/([^/]+)(\/.*)?$/.exec(path)?.[1];
-    const service = name === undefined ? undefined : mounted.get(name);
-    if (!service) {
-      notFound(response, path, name);
+    const { name, rest } = splitServicePath(path);
+    const requestId = headerValue(request.headers['x-request-id']);
+    if (rest === '/healthz') {
+      await serve(request, response, url, { principal: undefined, tokenId: undefined, requestId });
       return;
     }
-    // Everything after `/{name}`, query string included.
-    await service.handle(request, response, url.slice(service.name.length + 1) || '/');
+    const verified = await authenticate(request, response, name);
+    if (!verified?.ok) return;
+    const { principal, tokenId } = verified.request;
+    if (rest === '/whoami' && name !== undefined && enabled.has(name)) {
+      sendJson(response, 200, { tenant, service: name, principal, tokenId });
+      return;
+    }
+    await serve(request, response, url, { principal, tokenId, requestId });
   };
 
   const server = createServer((request, response) => {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pool } from 'pg';
+import type { RequestPrincipal } from './data-plane-token.ts';
 import type { HostLogger } from './host-logger.ts';
 
 /**
@@ -12,9 +13,27 @@ export interface DataPlaneService {
    * Answers one request. `subpath` is the path below the mount, starting with `/`
    * (`/healthz`, `/v1/documents?…`). A rejection becomes a 500 problem.
    */
-  handle(request: IncomingMessage, response: ServerResponse, subpath: string): void | Promise<void>;
+  handle(
+    request: IncomingMessage,
+    response: ServerResponse,
+    subpath: string,
+    context: DataPlaneRequestContext,
+  ): void | Promise<void>;
   /** Releases what the service holds; called on graceful shutdown. */
   close?(): Promise<void>;
+}
+
+/**
+ * Who is calling, as the host verified it from the request's signed token. Services decide
+ * with this alone: request headers such as `x-citadel-principal` prove nothing.
+ */
+export interface DataPlaneRequestContext {
+  /** Undefined only on the open `/{service}/healthz`; every other request is authenticated. */
+  principal: RequestPrincipal | undefined;
+  /** The verified token's `jti`; undefined on `/healthz`. */
+  tokenId: string | undefined;
+  /** The platform's request id (`x-request-id`), for correlating logs. */
+  requestId: string | undefined;
 }
 
 /** What a service gets from its host: the tenant, and the tenant's own database pool. */

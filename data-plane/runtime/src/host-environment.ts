@@ -8,6 +8,11 @@ export interface HostEnvironment {
   services: string[];
   /** 0 picks a free port. */
   port: number;
+  /**
+   * Where the platform's token keys are (`CITADEL_TOKEN_ISSUER`, `CITADEL_TOKEN_JWKS_URL`);
+   * without them the host answers health checks only.
+   */
+  tokens: { issuer: string; jwksUrl: URL } | undefined;
 }
 
 export type HostEnvironmentResult =
@@ -43,9 +48,35 @@ export function readHostEnvironment(
   }
   const services = readServices(env.CITADEL_SERVICES, problems);
   const port = readPort(env.PORT, problems);
+  const tokens = readTokenIssuer(env, problems);
 
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, environment: { tenantSlug, tenantId, databaseUrl, services, port } };
+  return { ok: true, environment: { tenantSlug, tenantId, databaseUrl, services, port, tokens } };
+}
+
+/** Both variables or neither: half a configuration would fail every request, silently. */
+function readTokenIssuer(
+  env: Readonly<Record<string, string | undefined>>,
+  problems: string[],
+): HostEnvironment['tokens'] {
+  const issuer = env.CITADEL_TOKEN_ISSUER?.trim() ?? '';
+  const jwksUrl = env.CITADEL_TOKEN_JWKS_URL?.trim() ?? '';
+  if (issuer === '' && jwksUrl === '') return undefined;
+  if (issuer === '' || jwksUrl === '') {
+    problems.push('CITADEL_TOKEN_ISSUER and CITADEL_TOKEN_JWKS_URL must be set together');
+    return undefined;
+  }
+  const url = httpUrl(jwksUrl);
+  if (!url) {
+    problems.push(`CITADEL_TOKEN_JWKS_URL ${JSON.stringify(jwksUrl)} must be an http(s) URL`);
+    return undefined;
+  }
+  return { issuer, jwksUrl: url };
+}
+
+function httpUrl(value: string): URL | undefined {
+  const url = URL.parse(value);
+  return url?.protocol === 'http:' || url?.protocol === 'https:' ? url : undefined;
 }
 
 function readServices(value: string | undefined, problems: string[]): string[] {

@@ -6,6 +6,7 @@
 import { createDataPlaneHost } from './data-plane-host.ts';
 import { readHostEnvironment } from './host-environment.ts';
 import { createJsonLineLogger } from './host-logger.ts';
+import { createRefusingAuthenticator, createTokenAuthenticator } from './request-authentication.ts';
 import { DATA_PLANE_SERVICE_FACTORIES } from './service-registry.ts';
 
 /** EX_CONFIG from sysexits.h: the configuration is wrong, restarting will not help. */
@@ -26,12 +27,18 @@ const logger = createJsonLineLogger(process.stdout, {
   pid: process.pid,
 });
 
+if (!config.tokens) {
+  logger.warn({}, 'no token issuer configured: every request but health checks is refused');
+}
 const host = createDataPlaneHost({
   tenantSlug: config.tenantSlug,
   tenantId: config.tenantId,
   databaseUrl: config.databaseUrl,
   services: config.services,
   logger,
+  authenticator: config.tokens
+    ? createTokenAuthenticator({ tenantId: config.tenantId, ...config.tokens })
+    : createRefusingAuthenticator(),
   serviceFactories: DATA_PLANE_SERVICE_FACTORIES,
 });
 

@@ -5,10 +5,33 @@ export {
   type HostHealth,
 } from './data-plane-host.ts';
 export type {
+  DataPlaneRequestContext,
   DataPlaneService,
   DataPlaneServiceContext,
   DataPlaneServiceFactory,
 } from './data-plane-service.ts';
+export {
+  DATA_PLANE_TOKEN_ALGORITHM,
+  GATEWAY_ASSERTION_TTL_SECONDS,
+  GATEWAY_ASSERTION_TYPE,
+  OPERATOR_SUBJECT,
+  USER_ACCESS_TOKEN_TYPE,
+  principalFromClaims,
+  serviceAudience,
+  type AssertedPrincipalType,
+  type DataPlaneTokenClaims,
+  type RequestPrincipal,
+} from './data-plane-token.ts';
+export {
+  bearerTokenOf,
+  createRefusingAuthenticator,
+  createTokenAuthenticator,
+  type AuthenticatedRequest,
+  type AuthenticationFailureReason,
+  type AuthenticationResult,
+  type RequestAuthenticator,
+  type TokenAuthenticatorOptions,
+} from './request-authentication.ts';
 export {
   readHostEnvironment,
   type HostEnvironment,

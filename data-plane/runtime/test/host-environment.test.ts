@@ -61,4 +61,26 @@ describe('readHostEnvironment', () => {
       ],
     });
   });
+
+  it("reads the platform's token issuer and JWKS URL, both or neither", () => {
+    const tokens = {
+      CITADEL_TOKEN_ISSUER: 'http://localhost:8080',
+      CITADEL_TOKEN_JWKS_URL: 'http://127.0.0.1:8080/.well-known/jwks.json',
+    };
+    const read = readHostEnvironment({ ...valid, ...tokens });
+    expect(read.ok && read.environment.tokens).toEqual({
+      issuer: 'http://localhost:8080',
+      jwksUrl: new URL(tokens.CITADEL_TOKEN_JWKS_URL),
+    });
+    expect(readHostEnvironment({ ...valid, CITADEL_TOKEN_ISSUER: 'x' })).toEqual({
+      ok: false,
+      problems: ['CITADEL_TOKEN_ISSUER and CITADEL_TOKEN_JWKS_URL must be set together'],
+    });
+    expect(
+      readHostEnvironment({ ...valid, ...tokens, CITADEL_TOKEN_JWKS_URL: 'file:///etc/keys' }),
+    ).toEqual({
+      ok: false,
+      problems: ['CITADEL_TOKEN_JWKS_URL "file:///etc/keys" must be an http(s) URL'],
+    });
+  });
 });

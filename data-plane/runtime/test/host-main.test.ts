@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestTenantDatabase, type TestTenantDatabase } from './test-tenant-database.ts';
+import { startTestTokenIssuer, userClaims } from './test-token-issuer.ts';
 
 const HOST_MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../src/host-main.ts');
 
@@ -100,4 +101,42 @@ describe('host-main', () => {
     expect(await exited(child)).toEqual({ code: 0, signal: null });
     expect(output()).toContain('"reason":"SIGTERM"');
   });
+
+  it(
+    "verifies tokens against the platform's JWKS, and refuses all but health checks without one",
+    { timeout: 15_000 },
+    async () => {
+      const issuer = await startTestTokenIssuer();
+      const configured = startHost({
+        ...tenantEnv(),
+        CITADEL_TOKEN_ISSUER: issuer.issuer,
+        CITADEL_TOKEN_JWKS_URL: issuer.jwksUrl.href,
+      });
+      const unconfigured = startHost(tenantEnv());
+      try {
+        const [port, barePort] = await Promise.all([
+          ready(configured.child),
+          ready(unconfigured.child),
+        ]);
+        const token = await issuer.sign(userClaims(tenantEnv().CITADEL_TENANT_ID ?? '', 'library'));
+        const whoami = (target: number) =>
+          fetch(`http://127.0.0.1:${target}/library/whoami`, {
+            headers: { authorization: `Bearer ${token}` },
+          });
+        const answer = await whoami(port);
+        expect(answer.status).toBe(200);
+        expect(await answer.json()).toMatchObject({ principal: { type: 'user', id: 'user-1' } });
+        const refused = await whoami(barePort);
+        expect(refused.status).toBe(401);
+        expect(await refused.json()).toMatchObject({ reason: 'not-configured' });
+        expect(unconfigured.output()).toContain('no token issuer configured');
+        expect((await fetch(`http://127.0.0.1:${barePort}/healthz`)).status).toBe(200);
+      } finally {
+        configured.child.disconnect();
+        unconfigured.child.disconnect();
+        await Promise.all([exited(configured.child), exited(unconfigured.child)]);
+        await issuer.close();
+      }
+    },
+  );
 });

@@ -3,24 +3,24 @@ import { z } from 'zod';
 import { slugParamSchema } from '../../http/api-schemas.ts';
 import { jsonBody } from '../../http/json-body.ts';
 import { problem, validationProblem } from '../../http/problem.ts';
-import type { SsoLoginService } from '../../sso/domain/sso-login.service.ts';
-import { requireTenant } from '../../sso/domain/sso-connection.service.ts';
 import { readCookie, SESSION_COOKIE } from '../../sso/http/sso-cookies.ts';
 import type { LoginLimiter } from '../../sso/http/sso-login-routes.ts';
 import { mapSsoErrors } from '../../sso/http/sso-problem.ts';
-import type { TenantResource } from '@citadel/contracts';
 import { TOKEN_AUDIENCES, type AccessTokenService } from '../domain/access-token.service.ts';
+import type { TokenIssuanceService } from '../domain/token-issuance.service.ts';
 
-/** Seconds a JWKS may be cached: a rotated key is published long before it signs alone. */
+/**
+ * Seconds a JWKS may be cached. A key stays published until every token it signed has
+ * expired; a new key is picked up at once by verifiers that re-fetch on an unknown `kid`
+ * (the data-plane hosts do).
+ */
 const JWKS_MAX_AGE_SECONDS = 300;
 
 const tokenRequestSchema = z.object({ audience: z.enum(TOKEN_AUDIENCES) }).strict();
 
 export interface TokenRoutesDeps {
-  tokens: AccessTokenService;
-  logins: SsoLoginService;
-  getTenant: (slug: string) => Promise<TenantResource | undefined>;
-  /** The platform's login rate limit, per tenant. */
+  issuance: TokenIssuanceService;
+  /** The platform's login rate limit, per client IP and per tenant. */
   limitLogin?: LoginLimiter | undefined;
 }
 
@@ -76,13 +76,12 @@ export function createTokenRouter(deps: TokenRoutesDeps): Router {
       if (!params.success) throw validationProblem(params.error, 'path');
       const body = tokenRequestSchema.safeParse(request.body ?? {});
       if (!body.success) throw validationProblem(body.error, 'body');
-      const slug = params.data.slug;
-      const user = await deps.logins.currentUser(slug, readCookie(request, SESSION_COOKIE));
-      const tenant = await requireTenant(deps.getTenant, slug);
-      const issued = await deps.tokens.issue(
-        { tenantId: tenant.metadata.uid, tenantSlug: slug, userId: user.id, roles: user.roles },
-        body.data.audience,
-      );
+      const issued = await deps.issuance.issueForSession({
+        slug: params.data.slug,
+        sessionToken: readCookie(request, SESSION_COOKIE),
+        audience: body.data.audience,
+        ip: request.ip,
+      });
       response.json({
         access_token: issued.accessToken,
         token_type: 'Bearer',

@@ -22,8 +22,10 @@ export interface LocalServicesDriverDeps {
   credentials: TenantDatabaseCredentials;
   supervisor: HostSupervisor;
   /**
-   * Extra environment for every host (e.g. `NODE_OPTIONS`). The control plane's own
-   * environment is never passed on: it holds the admin credentials.
+   * Extra environment for every host (e.g. `NODE_OPTIONS`, the platform's token issuer and
+   * JWKS URL). Read at each host start, so entries known only once the platform listens
+   * may be filled in before the first start. The control plane's own environment is never
+   * passed on: it holds the admin credentials.
    */
   hostEnvironment?: Readonly<Record<string, string>>;
 }
