@@ -67,6 +67,15 @@ export async function startOidcTestProvider(
     features: { devInteractions: { enabled: true } },
     pkce: { required: () => true },
     cookies: { keys: ['oidc-test-provider-cookie-key'] },
+    // Set explicitly: the defaults work but print a notice each on first use.
+    ttl: {
+      AccessToken: 600,
+      AuthorizationCode: 60,
+      Grant: 3_600,
+      IdToken: 600,
+      Interaction: 600,
+      Session: 3_600,
+    },
     findAccount: (_context, id) => {
       const account = accounts[id];
       if (account === undefined) return undefined;
