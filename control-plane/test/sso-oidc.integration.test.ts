@@ -1,32 +1,28 @@
-import { waitFor } from '@citadel/test-utils';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPlatformFixture, type PlatformFixture, type TenantView } from './platform-fixture.ts';
 import {
   authorizeAtIdp,
   CookieJar,
   startOidcTestProvider,
   type OidcTestProvider,
 } from '@citadel/test-utils/oidc-test-provider';
-
-interface ConnectionView {
-  id: string;
-  issuer: string;
-  loginUrl: string;
-  [key: string]: unknown;
-}
-
-interface Problem {
-  type: string;
-  status: number;
-}
-
-interface SessionView {
-  id: string;
-  userName: string;
-  roles: string[];
-}
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPlatformFixture, type PlatformFixture } from './platform-fixture.ts';
+import {
+  auditEntries,
+  createConnection as createConnectionAt,
+  createTenantWithKeys,
+  expectProblem as expectAnyProblem,
+  fullLogin as fullLoginAt,
+  loginUpToCallback as loginUpToCallbackAt,
+  operatorApi,
+  sessionOf as sessionOfAt,
+  startLogin as startLoginAt,
+  type ConnectionView,
+  type SessionView,
+  type SsoTestPlatform,
+} from './sso-fixture.ts';
 
 let fixture: PlatformFixture;
+let platform: SsoTestPlatform;
 let idpAlpha: OidcTestProvider;
 let idpBeta: OidcTestProvider;
 let alphaConnection: ConnectionView;
@@ -35,92 +31,27 @@ let betaConnection: ConnectionView;
 const ALPHA_SECRET = 'alpha-client-secret-0123456789';
 const BETA_SECRET = 'beta-client-secret-0123456789';
 
-async function createTenant(slug: string): Promise<void> {
-  const response = await fixture.api('/api/v1/tenants', {
-    method: 'POST',
-    body: JSON.stringify({ slug, displayName: slug, plan: 'starter' }),
-  });
-  expect(response.status).toBe(202);
-}
-
-/** Client secrets are encrypted with the tenant's data key: wait until it exists. */
-async function waitForKeys(slug: string): Promise<void> {
-  await waitFor(
-    async () => {
-      const tenant = (await (await fixture.api(`/api/v1/tenants/${slug}`)).json()) as TenantView;
-      return tenant.status.conditions.some(
-        (condition) => condition.type === 'KeysReady' && condition.status === 'True',
-      )
-        ? true
-        : undefined;
-    },
-    { timeoutMs: 60_000, description: `${slug} KeysReady` },
-  );
-}
-
-async function createConnection(slug: string, body: object): Promise<Response> {
-  return fixture.api(`/api/v1/tenants/${slug}/sso-connections`, {
-    method: 'POST',
-    body: JSON.stringify(body),
-  });
-}
+const createConnection = (slug: string, body: object) => createConnectionAt(platform, slug, body);
 
 function platformUrl(pathname: string): string {
   return `${fixture.platform.url}${pathname}`;
 }
 
-/** Starts a login at the platform; returns the IdP authorization URL it redirected to. */
-async function startLogin(jar: CookieJar, loginPath: string): Promise<string> {
-  const response = await jar.fetch(platformUrl(loginPath));
-  expect(response.status).toBe(302);
-  return response.headers.get('location') ?? '';
-}
+const startLogin = (jar: CookieJar, loginPath: string) => startLoginAt(platform, jar, loginPath);
+const loginUpToCallback = (jar: CookieJar, loginPath: string, accountId: string) =>
+  loginUpToCallbackAt(platform, jar, loginPath, accountId);
+const fullLogin = (loginPath: string, accountId: string) =>
+  fullLoginAt(platform, loginPath, accountId);
 
-/** Runs the whole browser login up to the platform's callback URL (not yet visited). */
-async function loginUpToCallback(
-  jar: CookieJar,
-  loginPath: string,
-  accountId: string,
-): Promise<string> {
-  return authorizeAtIdp(jar, await startLogin(jar, loginPath), accountId);
-}
+const sessionOf = (slug: string, cookie: string) => sessionOfAt(platform, slug, cookie);
 
-async function fullLogin(
-  loginPath: string,
-  accountId: string,
-): Promise<{ jar: CookieJar; callback: Response }> {
-  const jar = new CookieJar();
-  const callbackUrl = await loginUpToCallback(jar, loginPath, accountId);
-  const callback = await jar.fetch(callbackUrl);
-  return { jar, callback };
-}
-
-async function sessionOf(slug: string, cookie: string): Promise<Response> {
-  return fetch(platformUrl(`/sso/t/${slug}/session`), { headers: { cookie } });
-}
-
-interface AuditItem {
-  sequence: number;
-  action: string;
-  details: object;
-}
-
-/** The tenant's audit entries, oldest first. */
-async function auditActions(slug: string): Promise<AuditItem[]> {
-  const response = await fixture.api(`/api/v1/tenants/${slug}/audit?limit=500`);
-  const body = (await response.json()) as { items: AuditItem[] };
-  return body.items.sort((left, right) => left.sequence - right.sequence);
-}
-
-async function expectProblem(response: Response, status: number, code: string): Promise<void> {
-  expect(response.status).toBe(status);
-  expect(response.headers.get('content-type')).toContain('application/problem+json');
-  const body = (await response.json()) as Problem;
-  expect(body.type).toMatch(new RegExp(`sso/${code}$`));
-}
+const auditActions = (slug: string) => auditEntries(platform, slug);
+const expectProblem = (response: Response, status: number, code: string) =>
+  expectAnyProblem(response, status, `sso/${code}`);
 
 beforeAll(async () => {
   fixture = await startPlatformFixture();
+  platform = operatorApi(fixture.platform.url);
   const redirectUri = platformUrl('/sso/callback');
   [idpAlpha, idpBeta] = await Promise.all([
     startOidcTestProvider(
@@ -136,8 +67,10 @@ beforeAll(async () => {
       { bob: { email: 'bob@beta.example', name: 'Bob', groups: ['auditors'] } },
     ),
   ]);
-  await Promise.all([createTenant('sso-alpha'), createTenant('sso-beta')]);
-  await Promise.all([waitForKeys('sso-alpha'), waitForKeys('sso-beta')]);
+  await Promise.all([
+    createTenantWithKeys(platform, 'sso-alpha'),
+    createTenantWithKeys(platform, 'sso-beta'),
+  ]);
 });
 
 afterAll(async () => {
@@ -382,12 +315,19 @@ describe('SSO login', () => {
     expect(actions).toContain('sso.logout');
   });
 
-  it('deletes a connection', async () => {
+  it('deletes a connection, ending the sessions it created', async () => {
+    expect((await sessionOf('sso-beta', bobCookie)).status).toBe(200);
     const response = await fixture.api(
       `/api/v1/tenants/sso-beta/sso-connections/${betaConnection.id}`,
       { method: 'DELETE' },
     );
     expect(response.status).toBe(204);
+    await expectProblem(await sessionOf('sso-beta', bobCookie), 401, 'session-required');
+    const deleted = (await auditActions('sso-beta')).at(-1);
+    expect(deleted).toMatchObject({
+      action: 'sso.connection.deleted',
+      details: { revokedSessions: 1 },
+    });
     const login = await fetch(platformUrl(betaConnection.loginUrl), { redirect: 'manual' });
     await expectProblem(login, 404, 'connection-not-found');
   });

@@ -69,12 +69,11 @@ export const AUDIT_ACTIONS = {
   scimTokenIssued: 'scim-token.issued',
   scimTokenRevoked: 'scim-token.revoked',
   ssoConnectionCreated: 'sso.connection.created',
+  ssoConnectionUpdated: 'sso.connection.updated',
   ssoConnectionDeleted: 'sso.connection.deleted',
   ssoLoginSucceeded: 'sso.login.succeeded',
   ssoLoginFailed: 'sso.login.failed',
   ssoLogout: 'sso.logout',
-  tokenIssued: 'token.issued',
-  tokenIssuanceDenied: 'token.issuance-denied',
 } as const;
 
 // The chain's hashing rules are shared with offline verifiers (the CLI): one definition.

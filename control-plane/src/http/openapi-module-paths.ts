@@ -3,7 +3,7 @@ import type { ZodOpenApiPathsObject } from 'zod-openapi';
 import { auditListQuerySchema } from '../audit/audit-schemas.ts';
 import { evaluateRequestSchema, policyInputSchema } from '../policies/policy-routes.ts';
 import { createScimTokenRequestSchema } from '../scim/http/scim-token-routes.ts';
-import { connectionInputSchema } from '../sso/http/sso-connection-routes.ts';
+import { connectionInputSchema, connectionPatchSchema } from '../sso/http/sso-connection-routes.ts';
 import { problemSchema, slugParamSchema } from './api-schemas.ts';
 
 const idParam = (name: string) =>
@@ -72,6 +72,27 @@ export const modulePaths: ZodOpenApiPathsObject = {
     },
   },
   '/api/v1/tenants/{slug}/sso-connections/{connectionId}': {
+    get: {
+      operationId: 'getSsoConnection',
+      requestParams: { path: idParam('connectionId') },
+      responses: { '200': json('The connection (ETag: its version)'), ...problems(401, 404) },
+    },
+    patch: {
+      operationId: 'updateSsoConnection',
+      description:
+        'Changes some fields (merge patch) or rotates the client secret. A changed issuer is ' +
+        'discovered again; disabling revokes the sessions the connection created. `If-Match` ' +
+        'applies the change only to that version.',
+      requestParams: {
+        path: idParam('connectionId'),
+        header: z.strictObject({ 'if-match': z.string().optional() }),
+      },
+      requestBody: body(connectionPatchSchema),
+      responses: {
+        '200': json('The updated connection (ETag: its new version)'),
+        ...problems(400, 401, 404, 409, 412),
+      },
+    },
     delete: {
       operationId: 'deleteSsoConnection',
       requestParams: { path: idParam('connectionId') },

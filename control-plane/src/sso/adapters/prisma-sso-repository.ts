@@ -1,15 +1,18 @@
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.ts';
 import { SsoError } from '../domain/sso-error.ts';
+import type { SessionRevocation, SsoConnectionChanges } from '../domain/sso-connection-update.ts';
 import type { MappedIdentity, TenantRole } from '../domain/sso-identity-rules.ts';
 import type {
   ActiveSession,
   LoginTransactionRecord,
   SsoConnectionRecord,
+  SsoConnectionUpdateResult,
   SsoRepository,
   SsoUserRecord,
 } from '../domain/sso-repository.ts';
 
 type ConnectionRow = Prisma.SsoConnectionGetPayload<object>;
+type Transaction = Prisma.TransactionClient;
 type UserRow = Pick<Prisma.TenantUserGetPayload<object>, 'id' | 'userName' | 'active' | 'roles'>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -62,6 +65,68 @@ function scimResource(identity: MappedIdentity): Prisma.InputJsonObject {
 
 function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+}
+
+/** The columns of an update; `defaultRole: undefined` is written as NULL (cleared). */
+function updateData(
+  changes: SsoConnectionChanges,
+  updatedAt: Date,
+): Prisma.SsoConnectionUpdateManyMutationInput {
+  const { clientSecretCiphertext, defaultRole, groupRoles, ...columns } = changes;
+  return {
+    ...columns,
+    ...(clientSecretCiphertext === undefined
+      ? {}
+      : { clientSecretCiphertext: new Uint8Array(clientSecretCiphertext) }),
+    ...('defaultRole' in changes ? { defaultRole: defaultRole ?? null } : {}),
+    ...(groupRoles === undefined ? {} : { groupRoles }),
+    updatedAt,
+  };
+}
+
+/**
+ * Locks the connection row until the transaction ends: `FOR SHARE` for a login creating a
+ * session, `FOR UPDATE` for a delete. An update's own row lock conflicts with both, so a
+ * disable and a login in flight are ordered rather than interleaved.
+ */
+async function lockConnection(
+  tx: Transaction,
+  tenantId: string,
+  id: string,
+  mode: 'share' | 'update',
+): Promise<boolean> {
+  const rows =
+    mode === 'share'
+      ? await tx.$queryRaw<unknown[]>`SELECT 1 FROM sso_connections
+          WHERE tenant_id = ${tenantId}::uuid AND id = ${id}::uuid FOR SHARE`
+      : await tx.$queryRaw<unknown[]>`SELECT 1 FROM sso_connections
+          WHERE tenant_id = ${tenantId}::uuid AND id = ${id}::uuid FOR UPDATE`;
+  return rows.length > 0;
+}
+
+/** Revokes the live sessions `revocation` names; returns how many. */
+async function revokeConnectionSessions(
+  tx: Transaction,
+  connection: { tenantId: string; id: string },
+  revocation: SessionRevocation,
+  now: Date,
+): Promise<number> {
+  const { tenantId, id: connectionId } = connection;
+  const outside =
+    revocation.kind === 'all'
+      ? {}
+      : {
+          user: {
+            NOT: {
+              OR: revocation.domains.map((domain) => ({ userNameKey: { endsWith: `@${domain}` } })),
+            },
+          },
+        };
+  const { count } = await tx.tenantSession.updateMany({
+    where: { tenantId, connectionId, revokedAt: null, ...outside },
+    data: { revokedAt: now },
+  });
+  return count;
 }
 
 /** The SSO repository on Prisma. */
@@ -138,21 +203,62 @@ export function createPrismaSsoRepository(prisma: PrismaClient): SsoRepository {
       const row = await prisma.ssoConnection.findFirst({ where: { tenantId, id } });
       return row === null ? undefined : toConnection(row);
     },
-    async deleteConnection(tenantId, id) {
-      if (!UUID.test(id)) return false;
-      const { count } = await prisma.ssoConnection.deleteMany({ where: { tenantId, id } });
-      return count > 0;
+    async updateConnection(tenantId, id, update) {
+      if (!UUID.test(id)) return { outcome: 'not-found' };
+      try {
+        return await prisma.$transaction(async (tx): Promise<SsoConnectionUpdateResult> => {
+          const { count } = await tx.ssoConnection.updateMany({
+            where: { tenantId, id, updatedAt: update.expectedUpdatedAt },
+            data: updateData(update.changes, update.updatedAt),
+          });
+          if (count === 0) {
+            const exists = await tx.ssoConnection.count({ where: { tenantId, id } });
+            return { outcome: exists === 0 ? 'not-found' : 'modified' };
+          }
+          const revokedSessions =
+            update.revoke === undefined
+              ? 0
+              : await revokeConnectionSessions(
+                  tx,
+                  { tenantId, id },
+                  update.revoke,
+                  update.updatedAt,
+                );
+          const row = await tx.ssoConnection.findFirstOrThrow({ where: { tenantId, id } });
+          return { outcome: 'updated', connection: toConnection(row), revokedSessions };
+        });
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        throw new SsoError(
+          'connection-name-taken',
+          `A connection "${update.changes.name ?? ''}" exists.`,
+        );
+      }
+    },
+    async deleteConnection(tenantId, id, now) {
+      if (!UUID.test(id)) return undefined;
+      return prisma.$transaction(async (tx) => {
+        // Locked first: the sessions are revoked before ON DELETE SET NULL forgets their origin.
+        if (!(await lockConnection(tx, tenantId, id, 'update'))) return undefined;
+        const revoked = await revokeConnectionSessions(tx, { tenantId, id }, { kind: 'all' }, now);
+        await tx.ssoConnection.deleteMany({ where: { tenantId, id } });
+        return revoked;
+      });
     },
 
     async createLoginTransaction(tenantId, transaction) {
       await prisma.ssoLoginTransaction.create({ data: { ...transaction, tenantId } });
     },
     async findLoginTransaction(stateDigest) {
-      const row = await prisma.ssoLoginTransaction.findUnique({ where: { stateDigest } });
+      const row = await prisma.ssoLoginTransaction.findUnique({
+        where: { stateDigest },
+        include: { tenant: { select: { slug: true } } },
+      });
       if (row === null) return undefined;
       const record: LoginTransactionRecord = {
         id: row.id,
         tenantId: row.tenantId,
+        tenantSlug: row.tenant.slug,
         connectionId: row.connectionId,
         browserBindingDigest: row.browserBindingDigest,
         nonce: row.nonce,
@@ -190,8 +296,16 @@ export function createPrismaSsoRepository(prisma: PrismaClient): SsoRepository {
       return toUser(updated);
     },
 
-    async createSession(tenantId, session) {
-      await prisma.tenantSession.create({ data: { ...session, tenantId } });
+    async createSession(tenantId, session, admit) {
+      await prisma.$transaction(async (tx) => {
+        const id = session.connectionId;
+        const row = (await lockConnection(tx, tenantId, id, 'share'))
+          ? await tx.ssoConnection.findFirst({ where: { tenantId, id } })
+          : null;
+        if (row === null) throw new SsoError('connection-not-found', `No SSO connection "${id}".`);
+        admit(toConnection(row));
+        await tx.tenantSession.create({ data: { ...session, tenantId } });
+      });
     },
     findActiveSession,
     async revokeSession(tenantId, tokenDigest, now) {

@@ -5,6 +5,8 @@ export type SsoErrorCode =
   | 'connection-not-found'
   | 'connection-name-taken'
   | 'connection-disabled'
+  | 'connection-modified'
+  | 'version-mismatch'
   | 'issuer-discovery-failed'
   | 'invalid-return-to'
   | 'login-state-invalid'

@@ -67,6 +67,11 @@ export interface SessionUser {
 export interface SsoLoginService {
   startLogin(slug: string, input: StartLoginInput): Promise<StartedLogin>;
   completeLogin(input: CallbackInput): Promise<CompletedLogin>;
+  /**
+   * The slug of the tenant a callback's `state` belongs to, so the callback counts against
+   * that tenant's login limit; undefined for an unknown state.
+   */
+  tenantOfLoginState(state: string | undefined): Promise<string | undefined>;
   /** @throws {@link SsoError} `session-required` when the token is no live session of the tenant */
   currentUser(slug: string, sessionToken: string | undefined): Promise<SessionUser>;
   /** Ends the session; returns the IdP's logout URL when it has one. */
@@ -204,11 +209,19 @@ export function createSsoLoginService(deps: SsoLoginServiceDeps): SsoLoginServic
     if (!user.active) throw new SsoError('user-inactive', 'This user is deactivated.');
     const token = randomToken();
     const expiresAt = new Date(now().getTime() + sessionTtlMs);
-    await repository.createSession(tenantId, {
+    const session = {
       userId: user.id,
       connectionId: connection.id,
       tokenDigest: digestSecret(token),
       expiresAt,
+    };
+    // The connection may have been disabled or narrowed during the round trip to the IdP:
+    // it is checked again under the lock that orders this session with such an update.
+    await repository.createSession(tenantId, session, (latest) => {
+      if (!latest.enabled) {
+        throw new SsoError('connection-disabled', 'This SSO connection is disabled.');
+      }
+      mapIdentity(claims, mappingOf(latest));
     });
     await audit.record(tenantId, {
       actor: { type: 'user', id: user.id, ip: input.ip },
@@ -259,6 +272,11 @@ export function createSsoLoginService(deps: SsoLoginServiceDeps): SsoLoginServic
         });
         throw error;
       }
+    },
+
+    async tenantOfLoginState(state) {
+      if (state === undefined || state === '') return undefined;
+      return (await repository.findLoginTransaction(digestSecret(state)))?.tenantSlug;
     },
 
     async currentUser(slug, sessionToken) {

@@ -63,8 +63,20 @@ export function createSsoLoginRouter(logins: SsoLoginService, options: SsoLoginR
 
   const limit = options.limitLogin ?? (() => passThrough);
   const limitByTenant = limit({ tenantOf: (request) => request.params.slug as string | undefined });
-  // The callback names no tenant before its state is looked up: limited per client IP.
-  const limitCallback = limit({ tenantOf: () => undefined });
+  // The callback names its tenant only through its state: looked up first (one indexed
+  // read), so the callback counts against the same per-IP and per-tenant limits as the
+  // login. An unknown state counts against the IP alone.
+  const callbackTenants = new WeakMap<Request, string>();
+  const findCallbackTenant: RequestHandler = async (request, _response, next) => {
+    const { state } = request.query;
+    const slug = await logins.tenantOfLoginState(typeof state === 'string' ? state : undefined);
+    if (slug !== undefined) callbackTenants.set(request, slug);
+    next();
+  };
+  const limitCallback = [
+    ...(options.limitLogin === undefined ? [] : [findCallbackTenant]),
+    limit({ tenantOf: (request) => callbackTenants.get(request) }),
+  ];
 
   router.get('/t/:slug/login', limitByTenant, async (request, response) => {
     const query = loginQuerySchema.safeParse(request.query);
@@ -79,7 +91,7 @@ export function createSsoLoginRouter(logins: SsoLoginService, options: SsoLoginR
     response.redirect(302, started.authorizationUrl);
   });
 
-  router.get('/callback', limitCallback, async (request, response) => {
+  router.get('/callback', ...limitCallback, async (request, response) => {
     const completed = await logins.completeLogin({
       query: new URL(request.originalUrl, 'http://callback.invalid').searchParams,
       browserBinding: readCookie(request, LOGIN_COOKIE),

@@ -8,6 +8,8 @@ const SSO_ERROR_STATUS: Record<SsoErrorCode, { status: number; title: string }> 
   'connection-not-found': { status: 404, title: 'SSO connection not found' },
   'connection-name-taken': { status: 409, title: 'SSO connection name already used' },
   'connection-disabled': { status: 403, title: 'SSO connection disabled' },
+  'connection-modified': { status: 409, title: 'SSO connection changed concurrently' },
+  'version-mismatch': { status: 412, title: 'SSO connection version does not match' },
   'issuer-discovery-failed': { status: 400, title: 'OpenID Connect discovery failed' },
   'invalid-return-to': { status: 400, title: 'Invalid returnTo' },
   'login-state-invalid': { status: 400, title: 'Invalid login state' },
