@@ -74,6 +74,8 @@ export const AUDIT_ACTIONS = {
   ssoLoginSucceeded: 'sso.login.succeeded',
   ssoLoginFailed: 'sso.login.failed',
   ssoLogout: 'sso.logout',
+  tokenIssued: 'token.issued',
+  tokenIssuanceDenied: 'token.issuance-denied',
 } as const;
 
 // The chain's hashing rules are shared with offline verifiers (the CLI): one definition.
