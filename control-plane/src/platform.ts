@@ -34,6 +34,7 @@ import {
 } from './adapters/platform-settings.ts';
 import { AUDIT_ACTIONS } from './audit/audit-entry.ts';
 import { createAuditModule } from './audit/audit-module.ts';
+import { createAccountsModule } from './accounts/accounts-module.ts';
 import { createPolicyModule } from './policies/policy-module.ts';
 import {
   auditActorOfCedarPrincipal,
@@ -250,6 +251,21 @@ export async function startPlatform(
       audit: audit.recorder,
       limitLogin: (options) => rateLimits.limitLogin(options),
     });
+    // Console accounts: sign-up, sign-in, and the sessions other modules identify callers by.
+    const accounts = createAccountsModule({
+      prisma,
+      redis,
+      instanceId,
+      logger,
+      dataDir: config.dataDir,
+      settings: config.accounts,
+      publicUrl: config.publicUrl,
+      linkBaseUrl: () => publicBaseUrl(config, listening.port),
+      tenants,
+      audit: audit.recorder,
+      limitLogin: (options) => rateLimits.limitLogin(options),
+    });
+    cleanups.push(() => accounts.close());
     const policyModule = createPolicyModule({
       prisma,
       logger,
@@ -293,6 +309,7 @@ export async function startPlatform(
       openApiDocument: createOpenApiDocument(PLATFORM_VERSION),
       apiAccess: apiAccess({
         adminTokenDigest: adminToken.digest,
+        sessions: accounts.sessions,
         access: accessControl,
         findTenant: (slug) => findTenantScope(prisma, slug),
       }),
@@ -309,6 +326,7 @@ export async function startPlatform(
         }).routes,
         ...sso.routes,
         ...dataPlaneTokens.routes,
+        ...accounts.routes,
       ],
     });
     const server = await listen(app, config);
