@@ -17,7 +17,10 @@ export interface ScimModuleDeps {
   logger: Logger;
   /** The tenant by slug (for token issuance); defaults to a lookup of the tenants table. */
   getTenant?: ((slug: string) => Promise<TenantResource | undefined>) | undefined;
-  /** Called when a user is deactivated or deleted: end its sessions, revoke its tokens. */
+  /**
+   * Called after a user is deactivated or deleted, for effects outside the database; the
+   * user's sessions and tokens are already revoked in the transaction of the change.
+   */
   onUserDeactivated?: ((tenantId: string, userId: string) => Promise<void> | void) | undefined;
   /** Where SCIM changes and token issuance are recorded; nothing is recorded without one. */
   audit?: Pick<AuditRecorder, 'record'> | undefined;

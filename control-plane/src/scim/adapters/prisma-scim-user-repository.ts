@@ -81,6 +81,17 @@ async function lockUser(tx: Transaction, tenantId: string, id: string): Promise<
   return tx.tenantUser.findUniqueOrThrow({ where: { id } });
 }
 
+/**
+ * Ends every session of the user: the gateway refuses their tokens from the same commit on
+ * (`credentialsRevokedAt`), and no session is left to mint new ones.
+ */
+async function revokeSessions(tx: Transaction, tenantId: string, userId: string, now: Date) {
+  await tx.tenantSession.updateMany({
+    where: { tenantId, userId, revokedAt: null },
+    data: { revokedAt: now },
+  });
+}
+
 function checkVersion(row: { version: number }, expectedVersion: number | undefined): void {
   if (expectedVersion !== undefined && row.version !== expectedVersion)
     throw preconditionFailed(row.version);
@@ -173,10 +184,18 @@ export function createPrismaScimUserRepository(prisma: PrismaClient): ScimUserRe
           const groups = (await groupsOf(tx, tenantId, [id])).get(id) ?? [];
           const before = toRecord(row, groups);
           const next = change(before);
+          // A deactivation revokes credentials in the same transaction as the write: there
+          // is no moment when the user is inactive but a token or session still works.
+          const revokedAt = before.active && !next.active ? new Date() : undefined;
           const updated = await tx.tenantUser.update({
             where: { id },
-            data: { ...columns(next), version: { increment: 1 } },
+            data: {
+              ...columns(next),
+              version: { increment: 1 },
+              ...(revokedAt ? { credentialsRevokedAt: revokedAt } : {}),
+            },
           });
+          if (revokedAt) await revokeSessions(tx, tenantId, id, revokedAt);
           return { before, after: toRecord(updated, groups) };
         }, SCIM_TRANSACTION_OPTIONS);
       } catch (error) {
@@ -190,6 +209,8 @@ export function createPrismaScimUserRepository(prisma: PrismaClient): ScimUserRe
       await prisma.$transaction(async (tx) => {
         const row = await lockUser(tx, tenantId, id);
         checkVersion(row, expectedVersion);
+        // Sessions go with the row (ON DELETE CASCADE); the gateway refuses tokens of a user
+        // who no longer exists.
         await tx.tenantUser.delete({ where: { id } });
       }, SCIM_TRANSACTION_OPTIONS);
     },

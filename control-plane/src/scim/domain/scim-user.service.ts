@@ -70,7 +70,9 @@ export interface ScimUserRepository {
   ): Promise<ScimSearchPage<ScimUserRecord> | undefined>;
   /**
    * Locks the user, checks `expectedVersion` (412), writes `change(current)` and bumps the
-   * version, in one transaction. Throws 404 when there is no such user in the tenant.
+   * version, in one transaction. A deactivation (active → false) also revokes the user's
+   * credentials (`credentialsRevokedAt`) and sessions in that transaction. Throws 404 when
+   * there is no such user in the tenant.
    */
   modify(
     tenantId: string,
@@ -78,7 +80,7 @@ export interface ScimUserRepository {
     expectedVersion: number | undefined,
     change: (current: ScimUserRecord) => ScimUserWrite,
   ): Promise<{ before: ScimUserRecord; after: ScimUserRecord }>;
-  /** Deletes the user (and its memberships); 404/412 as for modify. */
+  /** Deletes the user (and its memberships and sessions); 404/412 as for modify. */
   remove(tenantId: string, id: string, expectedVersion: number | undefined): Promise<void>;
 }
 
@@ -95,7 +97,11 @@ export interface ScimScope {
 export interface ScimUserServiceDeps {
   repository: ScimUserRepository;
   logger: Logger;
-  /** Called after a user is deactivated (active → false) or deleted. */
+  /**
+   * Called after a user is deactivated (active → false) or deleted, once the change is
+   * committed: for side effects outside the database. Sessions and tokens are already
+   * revoked by then, in the transaction of the change itself.
+   */
   onUserDeactivated?: ((tenantId: string, userId: string) => Promise<void> | void) | undefined;
   /** Records every change in the tenant's audit log. */
   audit?: ScimAuditRecorder | undefined;
