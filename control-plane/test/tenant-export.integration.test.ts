@@ -213,6 +213,32 @@ describe('tenant deletion exports the tenant first', () => {
     expect(tampered.stdout).toMatch(new RegExp(`#${victim.sequence}\\s+modified`));
   });
 
+  it('answers a missing export with exit 3 and a verify without subject with exit 2', async () => {
+    const missing = await verifyOffline(path.join(scratch, 'nowhere', 'audit.ndjson'));
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/does not exist/);
+    const neither = await runCitadelCli(['audit', 'verify'], {
+      url: fixture.platform.url,
+      token: ADMIN_TOKEN,
+    });
+    expect(neither.code).toBe(2);
+  });
+
+  it('fails with exit 9 when a checkpoint signature is forged', async () => {
+    const forged = await auditCopy('forged');
+    const file = path.join(path.dirname(forged), 'audit-checkpoints.json');
+    const content = JSON.parse(await readFile(file, 'utf8')) as {
+      checkpoints: Array<{ signature: string }>;
+    };
+    const last = content.checkpoints.at(-1);
+    if (!last) throw new Error('no checkpoint');
+    last.signature = Buffer.alloc(64, 7).toString('base64');
+    await writeFile(file, JSON.stringify(content));
+    const result = await verifyOffline(forged);
+    expect(result.code).toBe(9);
+    expect(result.stdout).toContain('bad-signature');
+  });
+
   it('rejects entries appended after the final checkpoint, even with valid hashes', async () => {
     const appended = await auditCopy('appended');
     const entries = await readEntries(appended);
