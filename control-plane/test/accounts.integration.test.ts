@@ -612,6 +612,19 @@ describe('password changes and resets', () => {
   });
 });
 
+describe('API description', () => {
+  it('documents the /auth routes in the OpenAPI document, open to the public', async () => {
+    const response = await call('/api/v1/openapi.json');
+    const document = await json<{ paths: Record<string, Record<string, { security?: [] }>> }>(
+      response,
+    );
+    for (const route of ['signup', 'verify-email', 'login', 'session', 'logout', 'password']) {
+      expect(Object.keys(document.paths)).toContain(`/auth/${route}`);
+    }
+    expect(document.paths['/auth/login']?.post?.security).toEqual([]);
+  });
+});
+
 describe('one account cannot reach another', () => {
   it("logout-everywhere ends all of the account's sessions and none of another's", async () => {
     const first = await verifiedAccount();

@@ -1,5 +1,15 @@
 import { z } from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
+import {
+  changePasswordRequestSchema,
+  confirmPasswordResetRequestSchema,
+  emailRequestSchema,
+  loginRequestSchema,
+  sessionViewSchema,
+  signUpRequestSchema,
+  signUpResponseSchema,
+  tokenRequestSchema,
+} from '../accounts/account-schemas.ts';
 import { auditListQuerySchema } from '../audit/audit-schemas.ts';
 import { evaluateRequestSchema, policyInputSchema } from '../policies/policy-routes.ts';
 import { createScimTokenRequestSchema } from '../scim/http/scim-token-routes.ts';
@@ -28,6 +38,27 @@ const json = (description: string) => ({
 const body = (schema: z.ZodType) => ({
   required: true,
   content: { 'application/json': { schema } },
+});
+
+/** The console's /auth routes: public (no bearer token); some need the session cookie. */
+const consoleAuth = (operationId: string, summary: string) => ({
+  operationId,
+  summary,
+  tags: ['console accounts'],
+  security: [],
+});
+/** A mutation on the signed-in account: cookie `citadel_console` plus the CSRF header. */
+const consoleMutation = {
+  requestParams: { header: z.object({ 'x-csrf-token': z.string() }) },
+  description:
+    "Needs the `citadel_console` session cookie and its CSRF token in `x-csrf-token`; an `Origin` other than the platform's is refused.",
+};
+const noContent = (description: string) => ({ '204': { description } });
+const accepted = {
+  '202': { description: 'Accepted, whether or not the address has an account' },
+};
+const session = (description: string) => ({
+  '200': { description, content: { 'application/json': { schema: sessionViewSchema } } },
 });
 
 /**
@@ -170,6 +201,85 @@ export const modulePaths: ZodOpenApiPathsObject = {
       operationId: 'createAuditCheckpoint',
       requestParams: { path: slugParamSchema },
       responses: { '201': json('The signed checkpoint'), ...problems(401, 404, 409) },
+    },
+  },
+  '/auth/signup': {
+    post: {
+      ...consoleAuth('signUp', 'Create an account, its organisation and first tenant'),
+      requestBody: body(signUpRequestSchema),
+      responses: {
+        '201': {
+          description: 'Created; a verification link is mailed',
+          content: { 'application/json': { schema: signUpResponseSchema } },
+        },
+        ...problems(400, 403, 409, 413, 415, 429),
+      },
+    },
+  },
+  '/auth/verify-email': {
+    post: {
+      ...consoleAuth('verifyEmail', 'Confirm the e-mail address with the mailed token'),
+      requestBody: body(tokenRequestSchema),
+      responses: { '200': json('Verified'), ...problems(400, 429) },
+    },
+  },
+  '/auth/verify-email/resend': {
+    post: {
+      ...consoleAuth('resendVerification', 'Mail a new verification link'),
+      requestBody: body(emailRequestSchema),
+      responses: { ...accepted, ...problems(400, 429) },
+    },
+  },
+  '/auth/login': {
+    post: {
+      ...consoleAuth('logIn', 'Sign in; sets the session cookie'),
+      requestBody: body(loginRequestSchema),
+      responses: {
+        ...session('Signed in; `Set-Cookie: citadel_console=…`'),
+        ...problems(400, 401, 403, 429),
+      },
+    },
+  },
+  '/auth/session': {
+    get: {
+      ...consoleAuth('getSession', 'The signed-in account and its CSRF token'),
+      responses: { ...session('The session'), ...problems(401) },
+    },
+  },
+  '/auth/logout': {
+    post: {
+      ...consoleAuth('logOut', 'End this session'),
+      ...consoleMutation,
+      responses: { ...noContent('Signed out'), ...problems(401, 403) },
+    },
+  },
+  '/auth/logout-everywhere': {
+    post: {
+      ...consoleAuth('logOutEverywhere', "End every one of the account's sessions"),
+      ...consoleMutation,
+      responses: { ...noContent('Signed out everywhere'), ...problems(401, 403) },
+    },
+  },
+  '/auth/password': {
+    post: {
+      ...consoleAuth('changePassword', 'Change the password; other sessions end'),
+      ...consoleMutation,
+      requestBody: body(changePasswordRequestSchema),
+      responses: { ...noContent('Changed'), ...problems(400, 401, 403, 429) },
+    },
+  },
+  '/auth/password-reset': {
+    post: {
+      ...consoleAuth('requestPasswordReset', 'Mail a password-reset link'),
+      requestBody: body(emailRequestSchema),
+      responses: { ...accepted, ...problems(400, 429) },
+    },
+  },
+  '/auth/password-reset/confirm': {
+    post: {
+      ...consoleAuth('confirmPasswordReset', 'Set a new password; every session ends'),
+      requestBody: body(confirmPasswordResetRequestSchema),
+      responses: { ...noContent('Password set'), ...problems(400, 429) },
     },
   },
 };
