@@ -76,6 +76,10 @@ export const AUDIT_ACTIONS = {
   ssoLogout: 'sso.logout',
   tokenIssued: 'token.issued',
   tokenIssuanceDenied: 'token.issuance-denied',
+  memberInvited: 'member.invited',
+  memberJoined: 'member.joined',
+  memberRoleChanged: 'member.role-changed',
+  memberRemoved: 'member.removed',
 } as const;
 
 // The chain's hashing rules are shared with offline verifiers (the CLI): one definition.
