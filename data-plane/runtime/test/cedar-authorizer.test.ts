@@ -1,16 +1,25 @@
+import { createHash } from 'node:crypto';
+import { isAuthorized } from '@cedar-policy/cedar-wasm/nodejs';
+import { canonicalJson, type JsonValue } from '@citadel/contracts';
 import { describe, expect, it } from 'vitest';
 import {
   CedarPolicyError,
   createCedarAuthorizer,
+  digestAuthorizationRequest,
   splitCedarPolicies,
   validateCedarPolicies,
+  type AuthorizationRequest,
   type CedarEntity,
+  type CedarEntityUid,
 } from '../src/authorization/cedar-authorizer.ts';
 import {
   CITADEL_CEDAR_SCHEMA,
   citadelAction,
   citadelEntity,
+  type CitadelAction,
+  type CitadelEntityType,
 } from '../src/authorization/citadel-schema.ts';
+import { canonicalJsonText } from '../src/authorization/digest-authorization-request.ts';
 import { platformPoliciesFor } from '../src/authorization/plan-policies.ts';
 
 const TENANT_A = '0b7f9a52-6c1e-4d8e-9a0f-3e2d1c4b5a61';
@@ -64,6 +73,154 @@ function ask(principal: string, action: Parameters<typeof citadelAction>[0], res
     action: citadelAction(action),
     resource: citadelEntity(type, id),
   };
+}
+
+/** A deterministic generator, so every run asks the same questions. */
+function seeded(seed: number): <T>(items: readonly T[]) => T {
+  let state = seed;
+  return (items) => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    const item = items[state % items.length];
+    if (item === undefined) throw new Error('empty list');
+    return item;
+  };
+}
+
+function sameUid(a: { uid: CedarEntityUid }, b: { uid: CedarEntityUid }): boolean {
+  return a.uid.type === b.uid.type && a.uid.id === b.uid.id;
+}
+
+function entityOf(
+  type: CitadelEntityType,
+  id: string,
+  attrs: CedarEntity['attrs'],
+  parents: CedarEntityUid[] = [],
+): CedarEntity {
+  return { uid: citadelEntity(type, id), attrs, parents };
+}
+
+const ids = (prefix: string, count: number) =>
+  Array.from({ length: count }, (_, index) => `${prefix}${index}`);
+
+/**
+ * Two tenants' worth of entities: roles reached through groups, documents, runs and wallets
+ * owned by users, exams in courses, API keys with scopes.
+ */
+function buildModel(): CedarEntity[] {
+  const pick = seeded(11);
+  const tenantOf = (index: number, count: number) =>
+    tenantRef(index >= count - 1 ? TENANT_B : TENANT_A);
+  const role = (name: string) => citadelEntity('Role', name);
+  const groupRoles = [['admin'], ['member'], ['viewer'], ['member'], [], ['admin']];
+  const users = ids('u', 20).map((id, index) =>
+    entityOf(
+      'User',
+      id,
+      {
+        tenant: tenantRef(index >= 18 ? TENANT_B : TENANT_A),
+        ...(index % 2 === 0 ? { email: `${id}@a.test` } : {}),
+      },
+      [
+        citadelEntity('Group', index >= 18 ? 'g5' : pick(ids('g', 5))),
+        ...(index % 7 === 0 ? [citadelEntity('Group', pick(ids('g', 5)))] : []),
+        ...(index === 0 ? [role('owner')] : []),
+      ],
+    ),
+  );
+  const ownedBy = (prefix: string, count: number, type: 'Document' | 'AgentRun' | 'Wallet') =>
+    ids(prefix, count).map((id, index) =>
+      entityOf(type, id, {
+        tenant: tenantOf(index, count),
+        [type === 'AgentRun' ? 'startedBy' : 'owner']: { __entity: pick(users).uid },
+        ...(type === 'Document' ? { classification: pick(['internal', 'public']) } : {}),
+      }),
+    );
+  return [
+    ...['owner', 'admin', 'member', 'viewer', 'auditor'].map((name) => entityOf('Role', name, {})),
+    entityOf('Tenant', TENANT_A, { plan: 'starter' }),
+    entityOf('Tenant', TENANT_B, {}),
+    ...groupRoles.map((roles, index) =>
+      entityOf('Group', `g${index}`, { tenant: tenantOf(index, 6) }, roles.map(role)),
+    ),
+    ...users,
+    ...[['read'], ['write'], ['read', 'write'], ['read']].map((scopes, index) =>
+      entityOf(
+        'ApiKey',
+        `k${index}`,
+        { tenant: tenantOf(index, 4), scopes },
+        index === 1 ? [role('member')] : [],
+      ),
+    ),
+    ...ownedBy('d', 12, 'Document'),
+    ...ownedBy('r', 3, 'AgentRun'),
+    ...ownedBy('w', 3, 'Wallet'),
+    ...ids('c', 2).map((id) => entityOf('Course', id, { tenant: tenantRef(TENANT_A) })),
+    ...['c0', 'c1', 'c1'].map((course, index) =>
+      entityOf('Exam', `e${index}`, { tenant: tenantRef(TENANT_A) }, [
+        citadelEntity('Course', course),
+      ]),
+    ),
+  ];
+}
+
+/** Tenant policies with every kind of scope and condition the authorizer reasons about. */
+const MODEL_POLICIES: Record<string, string> = {
+  'tenant/g1-internal': `permit (principal in Citadel::Group::"g1", action in [Citadel::Action::"document.read", Citadel::Action::"document.search"], resource is Citadel::Document)
+when { resource has classification && resource.classification == "internal" };`,
+  'tenant/u3-writes': `permit (principal == Citadel::User::"u3", action == Citadel::Action::"document.write", resource);`,
+  'tenant/course-1-members': `permit (principal in Citadel::Role::"member", action == Citadel::Action::"exam.take", resource in Citadel::Course::"c1");`,
+  'tenant/read-by-owner-domain': `permit (principal, action == Citadel::Action::"document.read", resource is Citadel::Document)
+when { resource has owner && resource.owner has email && resource.owner.email like "*@a.test" };`,
+  'tenant/starter-viewers-run': `permit (principal in Citadel::Role::"viewer", action == Citadel::Action::"run.create", resource)
+when { Citadel::Tenant::"${TENANT_A}" has plan && Citadel::Tenant::"${TENANT_A}".plan == "starter" };`,
+  'tenant/g2-read-only': `permit (principal in Citadel::Group::"g2", action in Citadel::Action::"readOnly", resource);`,
+  'tenant/g3-users-wallets': `permit (principal is Citadel::User in Citadel::Group::"g3", action == Citadel::Action::"wallet.read", resource);`,
+  'tenant/no-d0': `forbid (principal, action, resource == Citadel::Document::"d0");`,
+  'tenant/runs-of-own': `permit (principal, action == Citadel::Action::"run.read", resource is Citadel::AgentRun)
+when { resource has startedBy && resource.startedBy == principal };`,
+  'tenant/keys-no-d1': `forbid (principal is Citadel::ApiKey, action, resource == Citadel::Document::"d1");`,
+};
+
+const RESOURCES_BY_ACTION: ReadonlyArray<[CitadelAction, CitadelEntityType, string[]]> = [
+  ['document.read', 'Document', [...ids('d', 12), 'd-missing']],
+  ['document.search', 'Document', ids('d', 12)],
+  ['document.write', 'Document', ids('d', 12)],
+  ['run.read', 'AgentRun', ids('r', 3)],
+  ['run.create', 'AgentRun', ids('r', 3)],
+  ['exam.take', 'Exam', ids('e', 3)],
+  ['wallet.read', 'Wallet', ids('w', 3)],
+  ['wallet.transfer', 'Wallet', ids('w', 3)],
+  ['tenant.read', 'Tenant', [TENANT_A, TENANT_B]],
+  ['tenant.update', 'Tenant', [TENANT_A]],
+  ['audit.read', 'Tenant', [TENANT_A]],
+  // Not a pair the schema allows: Cedar refuses the request.
+  ['tenant.read', 'Document', ['d2']],
+];
+
+/** Questions over the model: some by principals it lacks, some overriding its entities. */
+function randomRequests(model: CedarEntity[], count: number): AuthorizationRequest[] {
+  const pick = seeded(29);
+  const principals = [
+    ...ids('u', 20).map((id) => citadelEntity('User', id)),
+    ...ids('k', 4).map((id) => citadelEntity('ApiKey', id)),
+    citadelEntity('User', 'ghost'),
+  ];
+  return Array.from({ length: count }, (_, index) => {
+    const [action, type, resources] = pick(RESOURCES_BY_ACTION);
+    const principal = pick(principals);
+    const mfa = pick([true, false]);
+    const own = model.find((entity) => sameUid(entity, { uid: principal }));
+    return {
+      principal,
+      action: citadelAction(action),
+      resource: citadelEntity(type, pick(resources)),
+      context: { mfa, ...(action === 'wallet.transfer' ? { amountCents: 100 } : {}) },
+      // One request in eight says the principal is now an admin.
+      ...(index % 8 === 0 && own !== undefined
+        ? { entities: [{ ...own, parents: [citadelEntity('Role', 'admin')] }] }
+        : {}),
+    };
+  });
 }
 
 describe('the plans’ default policies', () => {
@@ -249,5 +406,247 @@ describe('splitCedarPolicies', () => {
     ).toBe('template-not-allowed');
     expect(splitCedarPolicies('p', '// nothing').errors[0]?.code).toBe('parse-error');
     expect(splitCedarPolicies('p', 'permit (').errors[0]?.code).toBe('parse-error');
+  });
+});
+
+describe('the entities a decision is given', () => {
+  // Roles hang off groups, not users: a role policy holds only through the group's parent,
+  // which the request does not pass — the authorizer's own entities supply it.
+  const groups: CedarEntity[] = [
+    {
+      uid: citadelEntity('Group', 'editors'),
+      attrs: { tenant: tenantRef(TENANT_A) },
+      parents: [citadelEntity('Role', 'admin')],
+    },
+    ...['owner', 'admin', 'member', 'viewer'].map((role) => ({
+      uid: citadelEntity('Role', role),
+      attrs: {},
+      parents: [],
+    })),
+    { uid: citadelEntity('Tenant', TENANT_A), attrs: { plan: 'starter' }, parents: [] },
+    {
+      uid: citadelEntity('User', 'alice'),
+      attrs: { tenant: tenantRef(TENANT_A), email: 'alice@a.test' },
+      parents: [],
+    },
+  ];
+  const withGroups = (extra: Record<string, string> = {}) =>
+    createCedarAuthorizer({
+      schema: CITADEL_CEDAR_SCHEMA,
+      policies: { ...platformPoliciesFor('starter', TENANT_A), ...extra },
+      entities: groups,
+    });
+  const inEditors: CedarEntity = {
+    ...user('ed', TENANT_A, []),
+    parents: [citadelEntity('Group', 'editors')],
+  };
+
+  it('follows a group to its parent role though only the user is passed', () => {
+    const decision = withGroups().authorize({
+      ...ask('ed', 'document.write', 'Document:doc-a'),
+      entities: [inEditors, documentOf('doc-a', TENANT_A)],
+    });
+    expect(decision).toMatchObject({ decision: 'allow', determiningPolicies: ['citadel/admins'] });
+  });
+
+  it('passes an entity reached only through an attribute', () => {
+    const authorizer = withGroups({
+      'tenant/alice-documents': `permit (principal, action == Citadel::Action::"document.read", resource is Citadel::Document)
+when { resource has owner && resource.owner has email && resource.owner.email == "alice@a.test" };`,
+    });
+    const readBy = (owner: string) => ({
+      principal: citadelEntity('User', 'carol'),
+      action: citadelAction('document.read'),
+      resource: citadelEntity('Document', 'doc-o'),
+      entities: [user('carol', TENANT_A, []), documentOf('doc-o', TENANT_A, owner)],
+    });
+    // Alice, with her email, is one of the authorizer's entities, reached via resource.owner.
+    expect(authorizer.authorize(readBy('alice'))).toMatchObject({
+      decision: 'allow',
+      determiningPolicies: ['tenant/alice-documents'],
+    });
+    expect(authorizer.authorize(readBy('bob')).decision).toBe('deny');
+  });
+
+  it('passes an entity a policy condition names', () => {
+    const authorizer = withGroups({
+      'tenant/starter-viewers-run': `permit (principal in Citadel::Role::"viewer", action == Citadel::Action::"run.create", resource)
+when { Citadel::Tenant::"${TENANT_A}" has plan && Citadel::Tenant::"${TENANT_A}".plan == "starter" };`,
+    });
+    const decision = authorizer.authorize({
+      principal: citadelEntity('User', 'viewer-a'),
+      action: citadelAction('run.create'),
+      resource: citadelEntity('AgentRun', 'run-1'),
+      entities: [
+        user('viewer-a', TENANT_A, ['viewer']),
+        {
+          uid: citadelEntity('AgentRun', 'run-1'),
+          attrs: { tenant: tenantRef(TENANT_A) },
+          parents: [],
+        },
+      ],
+    });
+    expect(decision).toMatchObject({
+      decision: 'allow',
+      determiningPolicies: ['tenant/starter-viewers-run'],
+    });
+  });
+
+  it('refuses a request with two entities of the same uid', () => {
+    const decision = withGroups().authorize({
+      ...ask('ed', 'document.read', 'Document:doc-a'),
+      entities: [inEditors, { ...inEditors, parents: [] }, documentOf('doc-a', TENANT_A)],
+    });
+    expect(decision.decision).toBe('deny');
+    expect(decision.errors.join()).toMatch(/duplicate entity/);
+  });
+
+  it('refuses authorizer entities the schema does not accept, when it is built', () => {
+    expect(() =>
+      createCedarAuthorizer({
+        schema: CITADEL_CEDAR_SCHEMA,
+        policies: {},
+        entities: [{ uid: citadelEntity('User', 'x'), attrs: {}, parents: [] }],
+      }),
+    ).toThrow(/invalid Cedar entities/);
+  });
+});
+
+describe('policy subsets and entity selection', () => {
+  // The oracle is Cedar itself, given every policy and every entity on every call: the
+  // authorizer (matching subsets, reachable entities) must answer exactly as it does.
+  const model = buildModel();
+  const policies = { ...platformPoliciesFor('enterprise', TENANT_A), ...MODEL_POLICIES };
+  const requests = randomRequests(model, 400);
+
+  function oracle(request: AuthorizationRequest) {
+    const answer = isAuthorized({
+      principal: request.principal,
+      action: request.action,
+      resource: request.resource,
+      context: request.context ?? {},
+      schema: CITADEL_CEDAR_SCHEMA,
+      validateRequest: true,
+      policies: { staticPolicies: policies },
+      entities: [
+        ...model.filter((e) => !request.entities?.some((r) => sameUid(r, e))),
+        ...(request.entities ?? []),
+      ],
+    });
+    if (answer.type === 'failure')
+      return { decision: 'deny', determiningPolicies: [], failed: true };
+    const { decision, diagnostics } = answer.response;
+    const erroredForbids = diagnostics.errors
+      .map((error) => error.policyId)
+      .filter((id) => policies[id]?.startsWith('forbid'));
+    return decision === 'allow' && erroredForbids.length > 0
+      ? { decision: 'deny', determiningPolicies: erroredForbids.sort(), failed: false }
+      : { decision, determiningPolicies: [...diagnostics.reason].sort(), failed: false };
+  }
+
+  it.each([
+    ['every subset kept', 64],
+    ['few subsets, then the whole set', 3],
+    ['no subsets', 0],
+  ])('answers as Cedar with every policy and entity (%s)', (_, maxPolicySlices) => {
+    const authorizer = createCedarAuthorizer({
+      schema: CITADEL_CEDAR_SCHEMA,
+      policies,
+      entities: model,
+      maxPolicySlices,
+    });
+    let allowed = 0;
+    for (const request of requests) {
+      const expected = oracle(request);
+      const actual = authorizer.authorize(request);
+      expect({ request, ...actual }).toMatchObject({
+        request,
+        decision: expected.decision,
+        determiningPolicies: expected.determiningPolicies,
+      });
+      if (expected.failed) expect(actual.errors.length).toBeGreaterThan(0);
+      if (actual.decision === 'allow') allowed += 1;
+    }
+    // The model is built so that both answers are common.
+    expect(allowed).toBeGreaterThan(requests.length / 10);
+    expect(allowed).toBeLessThan(requests.length * 0.9);
+    expect(authorizer.policySlices).toBeLessThanOrEqual(maxPolicySlices);
+    if (maxPolicySlices > 3) expect(authorizer.policySlices).toBeGreaterThan(3);
+  });
+
+  it('starts its subsets afresh when the policies change, and empties them on release', () => {
+    const authorizer = createCedarAuthorizer({
+      schema: CITADEL_CEDAR_SCHEMA,
+      policies,
+      entities: model,
+    });
+    const request = {
+      principal: citadelEntity('User', 'u1'),
+      action: citadelAction('document.search'),
+      resource: citadelEntity('Document', 'd1'),
+    };
+    authorizer.authorize(request);
+    expect(authorizer.policySlices).toBe(1);
+    authorizer.replacePolicies({
+      ...policies,
+      'tenant/search-all': `permit (principal, action == Citadel::Action::"document.search", resource);`,
+    });
+    expect(authorizer.policySlices).toBe(0);
+    expect(authorizer.authorize(request)).toMatchObject({
+      decision: 'allow',
+      determiningPolicies: expect.arrayContaining(['tenant/search-all']) as unknown,
+    });
+    authorizer.release();
+    expect(authorizer.authorize(request).decision).toBe('deny');
+  });
+});
+
+describe('digestAuthorizationRequest', () => {
+  it('is the SHA-256 of the canonical JSON of the request, entities sorted by uid', () => {
+    const request: AuthorizationRequest = {
+      principal: citadelEntity('User', 'ü"\n'),
+      action: citadelAction('document.read'),
+      resource: citadelEntity('Document', 'doc-1'),
+      context: { sourceIp: '10.0.0.1', mfa: true, é: 1.5e300, z: [-0, 2, 'x\u2028'] },
+      entities: [
+        documentOf('doc-1', TENANT_A, 'owner\ud800'),
+        user('b', TENANT_A, ['viewer']),
+        user('a', TENANT_A, ['admin', 'member']),
+        {
+          uid: citadelEntity('User', 'ä'),
+          attrs: { tenant: tenantRef(TENANT_A), email: 'a@b' },
+          parents: [],
+          tags: { k: { n: 1, A: [true, null] } },
+        },
+      ],
+    };
+    const sorted = [...(request.entities ?? [])].sort((x, y) =>
+      `${x.uid.type}::${JSON.stringify(x.uid.id)}` < `${y.uid.type}::${JSON.stringify(y.uid.id)}`
+        ? -1
+        : 1,
+    );
+    const canonical = canonicalJson({
+      principal: { ...request.principal },
+      action: { ...request.action },
+      resource: { ...request.resource },
+      context: request.context as JsonValue,
+      entities: sorted as unknown as JsonValue,
+    });
+    expect(digestAuthorizationRequest(request)).toBe(
+      createHash('sha256').update(canonical).digest('hex'),
+    );
+  });
+
+  it('writes canonical JSON exactly as @citadel/contracts does', () => {
+    const values: unknown[] = [
+      { b: 1, a: [1, 'x', null, { d: false, c: 'é' }], A: {}, '': [] },
+      { '\ud83d\ude00': 'emoji', 'a\\b': '\u0000\u001f"', 10: 'ten', 9: 'nine' },
+      [0.1, 1e21, -1e-7, 123456789012345680000],
+      'plain',
+    ];
+    for (const value of values) {
+      expect(canonicalJsonText(value)).toBe(canonicalJson(value as JsonValue));
+    }
+    expect(() => canonicalJsonText({ x: Number.NaN })).toThrow(TypeError);
   });
 });

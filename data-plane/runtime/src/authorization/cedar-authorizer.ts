@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
+  checkParseEntities,
   checkParsePolicySet,
   policySetTextToParts,
   policyToJson,
@@ -8,51 +9,36 @@ import {
   statefulIsAuthorized,
   validate,
   type AuthorizationAnswer,
-  type CedarValueJson,
   type DetailedError,
+  type PolicyJson,
   type Schema,
 } from '@cedar-policy/cedar-wasm/nodejs';
 import { canonicalJson, type JsonValue as CanonicalJsonValue } from '@citadel/contracts';
+import type {
+  AuthorizationDecision,
+  AuthorizationRequest,
+  CedarEntity,
+  CedarEntityUid,
+} from './authorization-request.ts';
+import { digestAuthorizationRequest } from './digest-authorization-request.ts';
+import {
+  conditionEntities,
+  readPolicyScope,
+  scopeMatches,
+  type PolicyScope,
+} from './policy-scope.ts';
+import { createPolicySlices } from './policy-slices.ts';
+import { indexEntities, selectRequestEntities, type RequestEntities } from './request-entities.ts';
+import { readSchemaActions, type SchemaActions } from './schema-actions.ts';
 
-export type { CedarValueJson };
-
-/** A Cedar entity reference, e.g. `{type: 'Citadel::User', id: '…'}`. */
-export interface CedarEntityUid {
-  type: string;
-  id: string;
-}
-
-/** An entity as Cedar's JSON entity format writes it. */
-export interface CedarEntity {
-  uid: CedarEntityUid;
-  attrs: Record<string, CedarValueJson>;
-  parents: CedarEntityUid[];
-  tags?: Record<string, CedarValueJson>;
-}
-
-/** One authorisation question. `entities` are added to the authorizer's own for this call. */
-export interface AuthorizationRequest {
-  principal: CedarEntityUid;
-  action: CedarEntityUid;
-  resource: CedarEntityUid;
-  context?: Record<string, CedarValueJson>;
-  entities?: CedarEntity[];
-}
-
-/** The answer, with what an audit record needs to explain and replay it. */
-export interface AuthorizationDecision {
-  decision: 'allow' | 'deny';
-  /** A new UUID per decision. */
-  decisionId: string;
-  /** The policies that decided: the satisfied `forbid`s on deny, the satisfied `permit`s on allow. */
-  determiningPolicies: string[];
-  /** Evaluation errors (`policy id: message`), or why the request itself was refused. */
-  errors: string[];
-  /** hex SHA-256 of the canonical JSON of the request (entities ordered by uid). */
-  inputDigest: string;
-  /** hex SHA-256 of the policy set that answered (ids and texts, canonical JSON). */
-  policySetDigest: string;
-}
+export type {
+  AuthorizationDecision,
+  AuthorizationRequest,
+  CedarEntity,
+  CedarEntityUid,
+  CedarValueJson,
+} from './authorization-request.ts';
+export { digestAuthorizationRequest } from './digest-authorization-request.ts';
 
 /** Why a policy was refused. */
 export type PolicyValidationErrorCode = 'parse-error' | 'validation-error' | 'template-not-allowed';
@@ -82,7 +68,11 @@ export interface CedarAuthorizerOptions {
   schema: Schema;
   /** Static policies by id; the ids are what decisions name. */
   policies: Readonly<Record<string, string>>;
-  /** Entities present in every request (role hierarchy, the tenant…). */
+  /**
+   * Entities present in every request (role hierarchy, groups, the tenant…), checked against
+   * the schema once here. A decision is given only those its request can reach (see
+   * request-entities.ts), so this may hold a whole tenant.
+   */
   entities?: CedarEntity[];
   /**
    * The id under which the policy set is kept pre-parsed inside cedar-wasm. Cedar keeps
@@ -91,6 +81,13 @@ export interface CedarAuthorizerOptions {
    * Default: a new UUID.
    */
   policySetId?: string;
+  /**
+   * How many subsets of the policy set (those whose scopes match a kind of request) may be
+   * kept pre-parsed for decisions to evaluate instead of the whole set; past it, decisions
+   * use the whole set. 0 turns subsets off. Default 64 (a subset of ~5 policies holds
+   * ~20 KB of cedar-wasm memory).
+   */
+  maxPolicySlices?: number;
 }
 
 /** A schema and a policy set parsed once, answering many requests. */
@@ -106,6 +103,8 @@ export interface CedarAuthorizer {
   validatePolicies(policies: Readonly<Record<string, string>>): PolicyValidationError[];
   /** Empties the pre-parsed set inside cedar-wasm; every later request is denied. */
   release(): void;
+  /** How many policy subsets are pre-parsed now (see `maxPolicySlices`). */
+  readonly policySlices: number;
 }
 
 const preparsedSchemas = new Set<string>();
@@ -227,48 +226,85 @@ export function splitCedarPolicies(
   return { policies, errors: [] };
 }
 
-function uidKey(uid: CedarEntityUid): string {
-  return `${uid.type}::${JSON.stringify(uid.id)}`;
-}
-
-/**
- * The request's digest (hex SHA-256 of its canonical JSON, entities ordered by uid): the same
- * question always hashes the same, however it was written.
- */
-export function digestAuthorizationRequest(request: AuthorizationRequest): string {
-  const entities = [...(request.entities ?? [])].sort((a, b) =>
-    uidKey(a.uid) < uidKey(b.uid) ? -1 : 1,
-  );
-  const canonical = canonicalJson({
-    principal: { ...request.principal },
-    action: { ...request.action },
-    resource: { ...request.resource },
-    context: (request.context ?? {}) as CanonicalJsonValue,
-    entities: entities as unknown as CanonicalJsonValue,
-  });
-  return sha256(canonical);
-}
-
-function forbidIdsOf(policies: Readonly<Record<string, string>>): Set<string> {
-  const forbids = new Set<string>();
-  for (const [policyId, text] of Object.entries(policies)) {
-    const json = policyToJson(text);
-    if (json.type === 'success' && json.json.effect === 'forbid') forbids.add(policyId);
-  }
-  return forbids;
-}
-
+/** A policy set as the authorizer holds it, with what slicing and fail-closed checks read. */
 interface LoadedPolicySet {
   digest: string;
   ids: readonly string[];
+  texts: readonly string[];
   forbidIds: ReadonlySet<string>;
+  /** Parallel to `ids`. */
+  scopes: readonly PolicyScope[];
+  /** The entity literals of every condition (see `conditionEntities`). */
+  conditionEntities: readonly CedarEntityUid[];
+}
+
+function policyJsonOf(policyId: string, text: string): PolicyJson {
+  const answer = policyToJson(text);
+  if (answer.type === 'failure') {
+    throw new CedarPolicyError(
+      answer.errors.map((error) => toValidationError(policyId, 'parse-error', error)),
+    );
+  }
+  return answer.json;
+}
+
+function readPolicySet(policies: Readonly<Record<string, string>>): LoadedPolicySet {
+  const ids = Object.keys(policies);
+  const texts = Object.values(policies);
+  const json = ids.map((policyId, index) => policyJsonOf(policyId, texts[index] ?? ''));
+  return {
+    digest: sha256(canonicalJson({ ...policies })),
+    ids,
+    texts,
+    forbidIds: new Set(ids.filter((_, index) => json[index]?.effect === 'forbid')),
+    scopes: json.map(readPolicyScope),
+    conditionEntities: json.flatMap(conditionEntities),
+  };
+}
+
+const EMPTY_SET: ReadonlySet<string> = new Set();
+
+/** Cedar takes action entities from the schema; one passed as data makes slicing unsafe. */
+function holdsActionEntity(entities: readonly CedarEntity[]): boolean {
+  return entities.some(({ uid }) => uid.type === 'Action' || uid.type.endsWith('::Action'));
+}
+
+/**
+ * The indexes of the policies whose scopes may match `request`; undefined when the request
+ * is not one the schema allows (Cedar refuses it whatever the policies).
+ */
+function matchingPolicies(
+  loaded: LoadedPolicySet,
+  actions: SchemaActions,
+  request: AuthorizationRequest,
+  selected: RequestEntities,
+): number[] | undefined {
+  const { principal, action, resource } = request;
+  if (!actions.appliesTo(action, principal.type, resource.type)) return undefined;
+  if (holdsActionEntity(selected.entities)) return undefined;
+  const facts = {
+    principal,
+    principalAncestors: selected.principalAncestors,
+    action,
+    actionGroups: actions.groupsOf(action) ?? EMPTY_SET,
+    resource,
+    resourceAncestors: selected.resourceAncestors,
+  };
+  const matching: number[] = [];
+  loaded.scopes.forEach((scope, index) => {
+    if (scopeMatches(scope, facts)) matching.push(index);
+  });
+  return matching;
+}
+
+type DecisionCore = Pick<AuthorizationDecision, 'decision' | 'determiningPolicies' | 'errors'>;
+
+function refused(message: string): DecisionCore {
+  return { decision: 'deny', determiningPolicies: [], errors: [message] };
 }
 
 /** Answers the request from cedar's response, failing closed. */
-function toDecision(
-  answer: AuthorizationAnswer,
-  loaded: LoadedPolicySet,
-): Pick<AuthorizationDecision, 'decision' | 'determiningPolicies' | 'errors'> {
+function toDecision(answer: AuthorizationAnswer, loaded: LoadedPolicySet): DecisionCore {
   if (answer.type === 'failure') {
     return {
       decision: 'deny',
@@ -277,56 +313,95 @@ function toDecision(
     };
   }
   const { decision, diagnostics } = answer.response;
-  const errors = diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`);
+  const errors = diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`).sort();
   // Cedar skips a policy whose evaluation fails. A skipped forbid would grant what it guards
   // (an isolation rule with a missing principal entity, say), so an erroring forbid denies.
   const erroredForbids = diagnostics.errors
     .map((error) => error.policyId)
     .filter((policyId) => loaded.forbidIds.has(policyId));
   if (decision === 'allow' && erroredForbids.length > 0) {
-    return { decision: 'deny', determiningPolicies: erroredForbids, errors };
+    return { decision: 'deny', determiningPolicies: erroredForbids.sort(), errors };
   }
-  return { decision, determiningPolicies: diagnostics.reason, errors };
+  return { decision, determiningPolicies: [...diagnostics.reason].sort(), errors };
+}
+
+/** Checks the authorizer's own entities once against the schema: later calls skip the unused. */
+function checkedEntities(schema: Schema, entities: CedarEntity[]): Map<string, CedarEntity> {
+  const index = indexEntities(entities);
+  const answer = checkParseEntities({ entities, schema });
+  if (answer.type === 'failure') {
+    throw new TypeError(
+      `invalid Cedar entities: ${answer.errors.map((e) => e.message).join('; ')}`,
+    );
+  }
+  return index;
 }
 
 /**
  * Builds an authorizer: the schema and the policy set are parsed once (and the policies
- * validated against the schema); each decision then costs one `statefulIsAuthorized` call.
+ * validated against the schema); each decision then costs one `statefulIsAuthorized` call,
+ * given only the entities the request can reach (request-entities.ts) and only the policies
+ * whose scopes match it (policy-scope.ts, policy-slices.ts).
  *
  * @throws CedarPolicyError when a policy does not parse or validate.
+ * @throws TypeError when the schema or the authorizer's entities are invalid.
  */
 export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAuthorizer {
   const { schema } = options;
   const schemaName = preparseSchemaOnce(schema);
+  const schemaActions = readSchemaActions(schema);
   const policySetId = options.policySetId ?? `citadel-${randomUUID()}`;
-  const baseEntities = options.entities ?? [];
-  const baseKeys = baseEntities.map((entity) => uidKey(entity.uid));
-  let loaded: LoadedPolicySet = { digest: '', ids: [], forbidIds: new Set() };
+  const slices = createPolicySlices(policySetId, options.maxPolicySlices ?? 64);
+  const baseIndex = checkedEntities(schema, options.entities ?? []);
+  let loaded = readPolicySet({});
 
   function load(policies: Readonly<Record<string, string>>): void {
     const errors = validateCedarPolicies(schema, policies);
     if (errors.length > 0) throw new CedarPolicyError(errors);
+    const next = readPolicySet(policies);
     const answer = preparsePolicySet(policySetId, { staticPolicies: { ...policies } });
     if (answer.type === 'failure') {
       throw new CedarPolicyError(
         answer.errors.map((error) => toValidationError('(policy set)', 'parse-error', error)),
       );
     }
-    loaded = {
-      digest: sha256(canonicalJson({ ...policies })),
-      ids: Object.keys(policies),
-      forbidIds: forbidIdsOf(policies),
-    };
+    loaded = next;
+    slices.clear();
   }
 
-  /** The authorizer's entities plus the request's; the request's win on the same uid. */
-  function entitiesFor(request: AuthorizationRequest): CedarEntity[] {
-    const extra = request.entities ?? [];
-    if (extra.length === 0) return baseEntities;
-    if (baseEntities.length === 0) return extra;
-    const overridden = new Set(extra.map((entity) => uidKey(entity.uid)));
-    const kept = baseEntities.filter((_, index) => !overridden.has(baseKeys[index] ?? ''));
-    return [...kept, ...extra];
+  /** The pre-parsed id to evaluate `request` against: a matching subset, or the whole set. */
+  function policySetFor(request: AuthorizationRequest, selected: RequestEntities): string {
+    if (schemaActions === undefined) return policySetId;
+    const matching = matchingPolicies(loaded, schemaActions, request, selected);
+    if (matching === undefined || matching.length === loaded.ids.length) return policySetId;
+    const subset = () => {
+      const chosen: Record<string, string> = {};
+      for (const index of matching) chosen[loaded.ids[index] ?? ''] = loaded.texts[index] ?? '';
+      return chosen;
+    };
+    return slices.idFor(matching.join(','), subset) ?? policySetId;
+  }
+
+  function decide(request: AuthorizationRequest): DecisionCore {
+    let selected: RequestEntities;
+    try {
+      selected = selectRequestEntities(request, baseIndex, loaded.conditionEntities);
+    } catch (error) {
+      return refused(error instanceof Error ? error.message : String(error));
+    }
+    const answer = statefulIsAuthorized({
+      principal: request.principal,
+      action: request.action,
+      resource: request.resource,
+      context: request.context ?? {},
+      entities: selected.entities,
+      preparsedSchemaName: schemaName,
+      preparsedPolicySetId: policySetFor(request, selected),
+      // Kept on: it checks the context's types and the principal and resource types for
+      // the action (~2 µs), which entity parsing alone does not.
+      validateRequest: true,
+    });
+    return toDecision(answer, loaded);
   }
 
   load(options.policies);
@@ -339,19 +414,12 @@ export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAut
     get policyIds() {
       return loaded.ids;
     },
+    get policySlices() {
+      return slices.size;
+    },
     authorize(request) {
-      const answer = statefulIsAuthorized({
-        principal: request.principal,
-        action: request.action,
-        resource: request.resource,
-        context: request.context ?? {},
-        entities: entitiesFor(request),
-        preparsedSchemaName: schemaName,
-        preparsedPolicySetId: policySetId,
-        validateRequest: true,
-      });
       return {
-        ...toDecision(answer, loaded),
+        ...decide(request),
         decisionId: randomUUID(),
         inputDigest: digestAuthorizationRequest(request),
         policySetDigest: loaded.digest,
@@ -365,7 +433,8 @@ export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAut
     },
     release() {
       preparsePolicySet(policySetId, { staticPolicies: {} });
-      loaded = { digest: sha256(canonicalJson({})), ids: [], forbidIds: new Set() };
+      slices.release();
+      loaded = readPolicySet({});
     },
   };
 }
