@@ -36,6 +36,9 @@ import { AUDIT_ACTIONS } from './audit/audit-entry.ts';
 import { createAuditModule } from './audit/audit-module.ts';
 import { createAccountsModule } from './accounts/accounts-module.ts';
 import { createPolicyModule } from './policies/policy-module.ts';
+import { createGraphqlModule } from './graphql/graphql-module.ts';
+import { invitationMail } from './organizations/invitation-mail.ts';
+import { createOrganizationService } from './organizations/organization.service.ts';
 import {
   auditActorOfCedarPrincipal,
   createAccessControl,
@@ -293,6 +296,27 @@ export async function startPlatform(
       policies: policyModule.policies,
       logger: logger.child({ component: 'access' }),
     });
+    // Organisations, members and invitations, and the console's GraphQL API over them.
+    const organizations = createOrganizationService({
+      prisma,
+      access: accessControl,
+      tenants,
+      audit: audit.recorder,
+      sendInvitation: async (invitation) => {
+        await accounts.mailer.send(
+          invitationMail(invitation, publicBaseUrl(config, listening.port)),
+        );
+      },
+    });
+    const graphqlModule = createGraphqlModule({
+      logger,
+      adminTokenDigest: adminToken.digest,
+      sessions: accounts.sessions,
+      organizations,
+      tenants,
+      apiKeys,
+      audit: audit.recorder,
+    });
     const app = createPlatformApp({
       logger,
       adminTokenDigest: adminToken.digest,
@@ -327,6 +351,7 @@ export async function startPlatform(
         ...sso.routes,
         ...dataPlaneTokens.routes,
         ...accounts.routes,
+        ...graphqlModule.routes,
       ],
     });
     const server = await listen(app, config);
