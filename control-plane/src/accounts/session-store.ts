@@ -49,6 +49,14 @@ const storedSessionSchema = z.object({
   userAgent: z.string().optional(),
 });
 
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 export interface RedisSessionStoreOptions {
   redis: Redis;
   /** Namespaces the keys, e.g. the platform's instance id, as the rate limiter does. */
@@ -77,7 +85,8 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
   async function get(tokenDigest: string): Promise<StoredConsoleSession | undefined> {
     const value = await redis.get(sessionKey(tokenDigest));
     if (value === null) return undefined;
-    const parsed = storedSessionSchema.safeParse(JSON.parse(value));
+    const parsed = storedSessionSchema.safeParse(parseJson(value));
+    // Unreadable (written by another version, or damaged): no session, not a failed request.
     if (!parsed.success) return undefined;
     return { ...parsed.data, ip: parsed.data.ip, userAgent: parsed.data.userAgent };
   }
