@@ -47,10 +47,12 @@ function signedIn(context: ConsoleContext): ApiPrincipal {
  * use case, which decides access through Cedar; errors are mapped in one place.
  */
 export function buildConsoleSchema(): GraphQLSchema {
+  // Fields are non-null unless they say otherwise: a client can rely on what the schema says.
   const builder = new SchemaBuilder<{
     Context: ConsoleContext;
     Scalars: { DateTime: { Input: Date; Output: Date } };
-  }>({});
+    DefaultFieldNullability: false;
+  }>({ defaultFieldNullability: false });
 
   builder.scalarType('DateTime', {
     description: 'An instant, as an ISO 8601 string in UTC.',
