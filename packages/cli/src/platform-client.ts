@@ -192,7 +192,24 @@ async function openTextStream(
   }
   if (!response.ok) throw new PlatformApiError(readProblem(response, await response.text()));
   const empty = new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
-  return (response.body ?? empty).pipeThrough(new TextDecoderStream());
+  return (response.body ?? empty).pipeThrough(utf8Decoder());
+}
+
+/**
+ * Bytes to text, chunk by chunk (a character split across chunks is kept for the next).
+ * TextDecoderStream would do, but its DOM and Node typings disagree when both are loaded.
+ */
+function utf8Decoder(): TransformStream<Uint8Array, string> {
+  const decoder = new TextDecoder();
+  return new TransformStream<Uint8Array, string>({
+    transform(chunk, controller) {
+      controller.enqueue(decoder.decode(chunk, { stream: true }));
+    },
+    flush(controller) {
+      const tail = decoder.decode();
+      if (tail !== '') controller.enqueue(tail);
+    },
+  });
 }
 
 function parseJsonBody(response: Response, text: string): unknown {
