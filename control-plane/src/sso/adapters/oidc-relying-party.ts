@@ -7,7 +7,11 @@ export interface OidcClientSettings {
   cacheKey: string;
   issuer: string;
   clientId: string;
-  clientSecret: string;
+  /**
+   * Decrypts the client secret. Called only when a configuration is built (a cache miss),
+   * so a login on a cached configuration costs no data-key unwrap.
+   */
+  readClientSecret(): Promise<string>;
 }
 
 export interface AuthorizationRequest {
@@ -135,7 +139,7 @@ export function createOidcRelyingParty(options: OidcRelyingPartyOptions = {}): O
       metadata,
       settings.clientId,
       undefined,
-      clientAuthentication(metadata, settings.clientSecret),
+      clientAuthentication(metadata, await settings.readClientSecret()),
     );
     config.timeout = timeout;
     if (isLoopbackHttp(issuer)) allowPlainHttp(config);

@@ -107,12 +107,13 @@ export function createSsoLoginService(deps: SsoLoginServiceDeps): SsoLoginServic
   const loginTtlMs = deps.loginTtlMs ?? 10 * 60_000;
   const sessionTtlMs = deps.sessionTtlMs ?? 8 * 60 * 60_000;
 
-  async function clientSettings(connection: SsoConnectionRecord): Promise<OidcClientSettings> {
+  function clientSettings(connection: SsoConnectionRecord): OidcClientSettings {
     return {
+      // A new version (any update, a rotated secret included) gets a new configuration.
       cacheKey: `${connection.id}:${connection.updatedAt.toISOString()}`,
       issuer: connection.issuer,
       clientId: connection.clientId,
-      clientSecret: await decryptClientSecret(deps.cipher, connection),
+      readClientSecret: () => decryptClientSecret(deps.cipher, connection),
     };
   }
 
@@ -152,7 +153,7 @@ export function createSsoLoginService(deps: SsoLoginServiceDeps): SsoLoginServic
     const codeVerifier = randomToken();
     const browserBinding = randomToken();
     const expiresAt = new Date(now().getTime() + loginTtlMs);
-    const authorizationUrl = await relyingParty.authorizationUrl(await clientSettings(connection), {
+    const authorizationUrl = await relyingParty.authorizationUrl(clientSettings(connection), {
       redirectUri: input.redirectUri,
       scopes: connection.scopes,
       state,
@@ -198,7 +199,7 @@ export function createSsoLoginService(deps: SsoLoginServiceDeps): SsoLoginServic
     const connection = await enabledConnection(tenantId, transaction.connectionId);
     const callbackUrl = new URL(input.redirectUri);
     callbackUrl.search = input.query.toString();
-    const claims = await relyingParty.completeLogin(await clientSettings(connection), {
+    const claims = await relyingParty.completeLogin(clientSettings(connection), {
       callbackUrl,
       expectedState: state,
       expectedNonce: transaction.nonce,
@@ -312,7 +313,7 @@ export function createSsoLoginService(deps: SsoLoginServiceDeps): SsoLoginServic
           ? undefined
           : await repository.findConnection(tenantId, session.connectionId);
       const endSessionUrl = connection
-        ? await relyingParty.endSessionUrl(await clientSettings(connection)).catch(() => undefined)
+        ? await relyingParty.endSessionUrl(clientSettings(connection)).catch(() => undefined)
         : undefined;
       return { endSessionUrl };
     },
