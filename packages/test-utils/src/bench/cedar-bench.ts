@@ -1,16 +1,25 @@
 /**
  * `npm run bench:cedar [-- --decisions 20000 --json]`: the latency of one Cedar decision as
- * the platform makes it (pre-parsed schema and policy set, `statefulIsAuthorized`, request
- * digest and decision id included), over a realistic tenant: the starter plan's platform
- * policies, ten tenant policies, 500 users in 20 groups and five roles, 2,000 documents,
- * and one request in ten aimed at another tenant's document.
+ * the platform makes it (`createCedarAuthorizer`: pre-parsed schema and policy set, the
+ * subset of policies whose scopes match the request, the entities the request reaches,
+ * `statefulIsAuthorized`, request digest and decision id included), over a realistic
+ * tenant: the starter plan's platform policies, eleven tenant policies, 500 users in 20
+ * groups and five roles, 2,000 documents, and one request in ten aimed at another tenant's
+ * document.
  *
- * Two entity shapes are measured: the slice a service loads for one request (the principal,
- * its groups, the resource; ~5 entities) and the whole tenant passed on every call.
+ * Rows: the slice a service loads for one request (the principal with its ancestry, or the
+ * principal and its groups, and the resource), the same with policy subsets off, the whole
+ * tenant held by the authorizer, and — for scale — Cedar given the whole tenant or
+ * re-parsing everything on every call.
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { isAuthorized } from '@cedar-policy/cedar-wasm/nodejs';
+import {
+  isAuthorized,
+  preparsePolicySet,
+  preparseSchema,
+  statefulIsAuthorized,
+} from '@cedar-policy/cedar-wasm/nodejs';
 import {
   CITADEL_CEDAR_SCHEMA,
   citadelAction,
@@ -155,6 +164,7 @@ interface Result {
   decisions: number;
   p50Us: number;
   p90Us: number;
+  p95Us: number;
   p99Us: number;
   maxUs: number;
   perSecond: number;
@@ -183,6 +193,7 @@ function measure(
     decisions: requests.length,
     p50Us: round(percentile(sorted, 0.5)),
     p90Us: round(percentile(sorted, 0.9)),
+    p95Us: round(percentile(sorted, 0.95)),
     p99Us: round(percentile(sorted, 0.99)),
     maxUs: round(sorted.at(-1) ?? Number.NaN),
     perSecond: Math.round(requests.length / totalSeconds),
@@ -190,13 +201,85 @@ function measure(
   };
 }
 
-function run(): Result[] {
+/** Cedar given every entity of the tenant and every policy on each call, as it was before. */
+function wholeTenantDecider(
+  policies: Record<string, string>,
+  everything: CedarEntity[],
+): (request: AuthorizationRequest) => string {
+  const schemaName = 'bench-schema';
+  preparseSchema(schemaName, CITADEL_CEDAR_SCHEMA);
+  preparsePolicySet('bench-whole-tenant', { staticPolicies: policies });
+  return (request) => {
+    const answer = statefulIsAuthorized({
+      principal: request.principal,
+      action: request.action,
+      resource: request.resource,
+      context: request.context ?? {},
+      entities: everything,
+      preparsedSchemaName: schemaName,
+      preparsedPolicySetId: 'bench-whole-tenant',
+      validateRequest: true,
+    });
+    return answer.type === 'success' ? answer.response.decision : 'deny';
+  };
+}
+
+function reparsingDecider(policies: Record<string, string>) {
+  return (request: AuthorizationRequest) => {
+    const answer = isAuthorized({
+      principal: request.principal,
+      action: request.action,
+      resource: request.resource,
+      context: request.context ?? {},
+      schema: CITADEL_CEDAR_SCHEMA,
+      validateRequest: true,
+      policies: { staticPolicies: policies },
+      entities: request.entities ?? [],
+    });
+    return answer.type === 'success' ? answer.response.decision : 'deny';
+  };
+}
+
+/**
+ * What a new kind of request costs the first time: the policy subset it needs is parsed then
+ * (warm-up hides it from the rows above). Measured on a fresh authorizer.
+ */
+function coldSubsets(policies: Record<string, string>, requests: AuthorizationRequest[]) {
+  const authorizer = createCedarAuthorizer({ schema: CITADEL_CEDAR_SCHEMA, policies });
+  const cold: number[] = [];
+  for (const request of requests) {
+    const before = process.hrtime.bigint();
+    const slices = authorizer.policySlices;
+    authorizer.authorize(request);
+    if (authorizer.policySlices > slices) {
+      cold.push(Number(process.hrtime.bigint() - before) / 1_000);
+    }
+  }
+  cold.sort((a, b) => a - b);
+  return { subsets: cold.length, p50Us: Math.round(percentile(cold, 0.5)) };
+}
+
+function withoutEntities(request: AuthorizationRequest): AuthorizationRequest {
+  return {
+    principal: request.principal,
+    action: request.action,
+    resource: request.resource,
+    ...(request.context === undefined ? {} : { context: request.context }),
+  };
+}
+
+function run() {
   const model = buildTenant(createRandom(42));
   const policies = { ...platformPoliciesFor('starter', TENANT), ...tenantPolicies() };
   const requests = buildRequests(model, DECISIONS);
   const authorizer: CedarAuthorizer = createCedarAuthorizer({
     schema: CITADEL_CEDAR_SCHEMA,
     policies,
+  });
+  const wholeSet = createCedarAuthorizer({
+    schema: CITADEL_CEDAR_SCHEMA,
+    policies,
+    maxPolicySlices: 0,
   });
   const everything = [
     ...roleEntities(),
@@ -205,59 +288,64 @@ function run(): Result[] {
     ...model.documents,
     ...model.foreignDocuments,
   ];
-  const whole = createCedarAuthorizer({
+  const holdingTenant = createCedarAuthorizer({
     schema: CITADEL_CEDAR_SCHEMA,
     policies,
     entities: everything,
   });
-  const withoutEntities = (request: AuthorizationRequest): AuthorizationRequest => ({
-    principal: request.principal,
-    action: request.action,
-    resource: request.resource,
-    ...(request.context === undefined ? {} : { context: request.context }),
-  });
   const few = requests.closure.slice(0, Math.min(1_000, DECISIONS));
-  return [
+  const decide = (on: CedarAuthorizer) => (request: AuthorizationRequest) =>
+    on.authorize(request).decision;
+  const results: Result[] = [
     measure(
       'principal with its ancestry + resource (2 entities)',
       requests.closure,
-      (request) => authorizer.authorize(request).decision,
+      decide(authorizer),
+    ),
+    measure('principal, its groups, resource (~3 entities)', requests.groups, decide(authorizer)),
+    measure(
+      'principal with its ancestry + resource, whole policy set (maxPolicySlices 0)',
+      requests.closure,
+      decide(wholeSet),
     ),
     measure(
-      'principal, its groups, resource (~3 entities)',
-      requests.groups,
-      (request) => authorizer.authorize(request).decision,
+      `whole tenant held by the authorizer (${everything.length} entities, the reachable passed)`,
+      requests.closure.map(withoutEntities),
+      decide(holdingTenant),
     ),
     measure(
-      `whole tenant on every call (${everything.length} entities)`,
-      few.slice(0, 200).map(withoutEntities),
-      (request) => whole.authorize(request).decision,
+      `statefulIsAuthorized given the whole tenant (${everything.length} entities)`,
+      few.slice(0, 50).map(withoutEntities),
+      wholeTenantDecider(policies, everything),
     ),
-    measure('isAuthorized, schema and policies re-parsed (2 entities)', few, (request) => {
-      const answer = isAuthorized({
-        principal: request.principal,
-        action: request.action,
-        resource: request.resource,
-        context: request.context ?? {},
-        schema: CITADEL_CEDAR_SCHEMA,
-        validateRequest: true,
-        policies: { staticPolicies: policies },
-        entities: request.entities ?? [],
-      });
-      return answer.type === 'success' ? answer.response.decision : 'deny';
-    }),
+    measure(
+      'isAuthorized, schema and policies re-parsed (2 entities)',
+      few,
+      reparsingDecider(policies),
+    ),
   ];
+  return {
+    results,
+    policySubsets: authorizer.policySlices,
+    coldSubsets: coldSubsets(policies, requests.closure),
+  };
 }
 
-const results = run();
+const { results, policySubsets, coldSubsets: cold } = run();
 if (values.json) {
-  console.log(JSON.stringify({ node: process.version, cpus: os.cpus().length, results }, null, 2));
+  const machine = { node: process.version, cpus: os.cpus().length };
+  console.log(JSON.stringify({ ...machine, results, policySubsets, coldSubsets: cold }, null, 2));
 } else {
   console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`);
   for (const result of results) {
     console.log(
-      `${result.name}: ${result.decisions} decisions, p50 ${result.p50Us} µs, p90 ${result.p90Us} µs, ` +
-        `p99 ${result.p99Us} µs, max ${result.maxUs} µs, ${result.perSecond}/s, ${result.allowed} allowed`,
+      `${result.name}: ${result.decisions} decisions, p50 ${result.p50Us} µs, ` +
+        `p90 ${result.p90Us} µs, p95 ${result.p95Us} µs, p99 ${result.p99Us} µs, ` +
+        `max ${result.maxUs} µs, ${result.perSecond}/s, ${result.allowed} allowed`,
     );
   }
+  console.log(
+    `policy subsets pre-parsed: ${policySubsets}; the first decision needing a new one: ` +
+      `p50 ${cold.p50Us} µs (${cold.subsets} subsets, fresh authorizer)`,
+  );
 }
