@@ -71,6 +71,13 @@ export {
   type CitadelEntityType,
 } from './authorization/citadel-schema.ts';
 export {
+  createDataPlaneAuthorizer,
+  principalEntities,
+  type DataPlaneAuthorizationRequest,
+  type DataPlaneAuthorizer,
+  type DataPlaneAuthorizerOptions,
+} from './authorization/data-plane-authorizer.ts';
+export {
   PLATFORM_POLICY_PREFIX,
   platformPoliciesFor,
   type PolicyPlan,
