@@ -214,7 +214,13 @@ function randomRequests(model: CedarEntity[], count: number): AuthorizationReque
       principal,
       action: citadelAction(action),
       resource: citadelEntity(type, pick(resources)),
-      context: { mfa, ...(action === 'wallet.transfer' ? { amountCents: 100 } : {}) },
+      context: {
+        mfa,
+        ...(action === 'wallet.transfer' ? { amountCents: 100 } : {}),
+        // Contexts the schema refuses: a mistyped attribute, an undeclared one.
+        ...(index % 23 === 0 ? { mfa: 'yes' } : {}),
+        ...(index % 29 === 0 ? { undeclared: 1 } : {}),
+      },
       // One request in eight says the principal is now an admin.
       ...(index % 8 === 0 && own !== undefined
         ? { entities: [{ ...own, parents: [citadelEntity('Role', 'admin')] }] }

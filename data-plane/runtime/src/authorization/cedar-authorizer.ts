@@ -14,11 +14,12 @@ import {
   type Schema,
 } from '@cedar-policy/cedar-wasm/nodejs';
 import { canonicalJson, type JsonValue as CanonicalJsonValue } from '@citadel/contracts';
-import type {
-  AuthorizationDecision,
-  AuthorizationRequest,
-  CedarEntity,
-  CedarEntityUid,
+import {
+  entityKey,
+  type AuthorizationDecision,
+  type AuthorizationRequest,
+  type CedarEntity,
+  type CedarEntityUid,
 } from './authorization-request.ts';
 import { digestAuthorizationRequest } from './digest-authorization-request.ts';
 import {
@@ -297,6 +298,12 @@ function matchingPolicies(
   return matching;
 }
 
+/** The pre-parsed schema and policy set one `statefulIsAuthorized` call names. */
+interface CedarTarget {
+  schemaName: string;
+  policySetId: string;
+}
+
 type DecisionCore = Pick<AuthorizationDecision, 'decision' | 'determiningPolicies' | 'errors'>;
 
 function refused(message: string): DecisionCore {
@@ -369,17 +376,38 @@ export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAut
     slices.clear();
   }
 
-  /** The pre-parsed id to evaluate `request` against: a matching subset, or the whole set. */
-  function policySetFor(request: AuthorizationRequest, selected: RequestEntities): string {
-    if (schemaActions === undefined) return policySetId;
+  const actionSchemas = new Map<string, string>();
+
+  /** The pre-parsed schema cut down to `action` (see `SchemaActions.schemaFor`). */
+  function schemaNameFor(actions: SchemaActions, action: CedarEntityUid): string {
+    const key = entityKey(action);
+    let name = actionSchemas.get(key);
+    if (name === undefined) {
+      const cut = actions.schemaFor(action);
+      name = cut === undefined ? schemaName : preparseSchemaOnce(cut);
+      actionSchemas.set(key, name);
+    }
+    return name;
+  }
+
+  /**
+   * What Cedar evaluates `request` against: the schema of its action and the subset of
+   * policies whose scopes match it, or — for a request the schema does not allow, which
+   * Cedar refuses with the reason — the whole schema and set.
+   */
+  function targetFor(request: AuthorizationRequest, selected: RequestEntities): CedarTarget {
+    const whole = { schemaName, policySetId };
+    if (schemaActions === undefined) return whole;
     const matching = matchingPolicies(loaded, schemaActions, request, selected);
-    if (matching === undefined || matching.length === loaded.ids.length) return policySetId;
+    if (matching === undefined) return whole;
+    const target = { schemaName: schemaNameFor(schemaActions, request.action), policySetId };
+    if (matching.length === loaded.ids.length) return target;
     const subset = () => {
       const chosen: Record<string, string> = {};
       for (const index of matching) chosen[loaded.ids[index] ?? ''] = loaded.texts[index] ?? '';
       return chosen;
     };
-    return slices.idFor(matching.join(','), subset) ?? policySetId;
+    return { ...target, policySetId: slices.idFor(matching.join(','), subset) ?? policySetId };
   }
 
   function decide(request: AuthorizationRequest): DecisionCore {
@@ -389,14 +417,15 @@ export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAut
     } catch (error) {
       return refused(error instanceof Error ? error.message : String(error));
     }
+    const target = targetFor(request, selected);
     const answer = statefulIsAuthorized({
       principal: request.principal,
       action: request.action,
       resource: request.resource,
       context: request.context ?? {},
       entities: selected.entities,
-      preparsedSchemaName: schemaName,
-      preparsedPolicySetId: policySetFor(request, selected),
+      preparsedSchemaName: target.schemaName,
+      preparsedPolicySetId: target.policySetId,
       // Kept on: it checks the context's types and the principal and resource types for
       // the action (~2 µs), which entity parsing alone does not.
       validateRequest: true,
