@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { findPlan, type TenantResource } from '@citadel/contracts';
+import { CONSOLE_BASE_PATH, CONSOLE_DIST_DIR } from '@citadel/console';
 import {
   createLocalKeyRing,
   createLocalTenantDrivers,
@@ -50,6 +51,7 @@ import { createSsoModule } from './sso/sso-module.ts';
 import { createTokensModule, dataPlaneHostTokenEnvironment } from './tokens/tokens-module.ts';
 import { createApiKeyService } from './domain/api-key.service.ts';
 import { createTenantService } from './domain/tenant.service.ts';
+import { createConsoleRouter } from './http/console-routes.ts';
 import { createOpenApiDocument } from './http/openapi-document.ts';
 import { createPlatformApp } from './http/platform-app.ts';
 import { createRateLimits, rateLimitsPerMinute } from './http/rate-limits.ts';
@@ -352,6 +354,12 @@ export async function startPlatform(
         ...dataPlaneTokens.routes,
         ...accounts.routes,
         ...graphqlModule.routes,
+        // The self-serve web console (console/), a single-page app over /auth and /graphql.
+        {
+          path: CONSOLE_BASE_PATH,
+          access: 'public',
+          router: createConsoleRouter({ distDir: CONSOLE_DIST_DIR }),
+        },
       ],
     });
     const server = await listen(app, config);
