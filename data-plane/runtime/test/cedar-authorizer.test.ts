@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isAuthorized } from '@cedar-policy/cedar-wasm/nodejs';
+import { isAuthorized, policyToJson, schemaToJson } from '@cedar-policy/cedar-wasm/nodejs';
 import { canonicalJson, type JsonValue } from '@citadel/contracts';
 import { describe, expect, it } from 'vitest';
 import {
@@ -19,7 +19,10 @@ import {
   type CitadelAction,
   type CitadelEntityType,
 } from '../src/authorization/citadel-schema.ts';
+import { prunedContext, prunedEntities } from '../src/authorization/cedar-input-pruning.ts';
 import { canonicalJsonText } from '../src/authorization/digest-authorization-request.ts';
+import { readConditions } from '../src/authorization/policy-conditions.ts';
+import { readSchemaAttributes } from '../src/authorization/schema-attributes.ts';
 import { platformPoliciesFor } from '../src/authorization/plan-policies.ts';
 
 const TENANT_A = '0b7f9a52-6c1e-4d8e-9a0f-3e2d1c4b5a61';
@@ -137,7 +140,11 @@ function buildModel(): CedarEntity[] {
     );
   return [
     ...['owner', 'admin', 'member', 'viewer', 'auditor'].map((name) => entityOf('Role', name, {})),
-    entityOf('Tenant', TENANT_A, { plan: 'starter' }),
+    // `organization` is optional and no policy reads it: it is left out of every decision.
+    entityOf('Tenant', TENANT_A, {
+      plan: 'starter',
+      organization: { __entity: citadelEntity('Organization', 'o1') },
+    }),
     entityOf('Tenant', TENANT_B, {}),
     ...groupRoles.map((roles, index) =>
       entityOf('Group', `g${index}`, { tenant: tenantOf(index, 6) }, roles.map(role)),
@@ -216,6 +223,7 @@ function randomRequests(model: CedarEntity[], count: number): AuthorizationReque
       resource: citadelEntity(type, pick(resources)),
       context: {
         mfa,
+        ...(index % 2 === 0 ? { sourceIp: '10.0.0.1' } : {}),
         ...(action === 'wallet.transfer' ? { amountCents: 100 } : {}),
         // Contexts the schema refuses: a mistyped attribute, an undeclared one.
         ...(index % 23 === 0 ? { mfa: 'yes' } : {}),
@@ -654,5 +662,81 @@ describe('digestAuthorizationRequest', () => {
       expect(canonicalJsonText(value)).toBe(canonicalJson(value as JsonValue));
     }
     expect(() => canonicalJsonText({ x: Number.NaN })).toThrow(TypeError);
+  });
+});
+
+describe('what a decision hands Cedar', () => {
+  const conditionsOf = (...texts: string[]) =>
+    readConditions(
+      texts.map((text) => {
+        const answer = policyToJson(text);
+        if (answer.type === 'failure') throw new Error(answer.errors[0]?.message);
+        return answer.json;
+      }),
+    );
+  const schemaJson = schemaToJson(CITADEL_CEDAR_SCHEMA);
+  if (schemaJson.type === 'failure') throw new Error('the schema has no JSON form');
+  const attributes = readSchemaAttributes(schemaJson.json);
+
+  it('reads the attributes, entity literals and context uses of conditions', () => {
+    const reads = conditionsOf(
+      `permit (principal, action, resource) when { principal has tenant.plan && context.mfa };`,
+      `permit (principal in Citadel::Group::"g", action, resource) when { Citadel::Tenant::"t".plan == "x" };`,
+    );
+    expect([...reads.attributes].sort()).toEqual(['mfa', 'plan', 'tenant']);
+    expect(reads.entities).toEqual([citadelEntity('Tenant', 't')]);
+    expect(reads.wholeContext).toBe(false);
+    expect(
+      conditionsOf(`permit (principal, action, resource) when { context == {"mfa": true} };`)
+        .wholeContext,
+    ).toBe(true);
+  });
+
+  it('leaves out optional attributes no condition reads, and writes entity references bare', () => {
+    const reads = conditionsOf(
+      `permit (principal, action, resource) when { principal has tenant };`,
+    );
+    const [account] = prunedEntities(
+      [
+        {
+          uid: citadelEntity('Account', 'a'),
+          attrs: {
+            email: 'a@b.test',
+            tenant: tenantRef(TENANT_A),
+            organization: { __entity: citadelEntity('Organization', 'o') },
+          },
+          parents: [],
+        },
+      ],
+      attributes,
+      reads,
+    );
+    // `email` is required, `tenant` is read, `organization` is optional and unread.
+    expect(account?.attrs).toEqual({
+      email: 'a@b.test',
+      tenant: citadelEntity('Tenant', TENANT_A),
+    });
+    const context = { mfa: true, sourceIp: '10.0.0.1' };
+    const contextRules = attributes.contextOf(citadelAction('document.read'));
+    expect(prunedContext(context, contextRules, reads)).toEqual({});
+    expect(prunedContext(context, contextRules, { ...reads, wholeContext: true })).toEqual(context);
+  });
+
+  it('still refuses a mistyped attribute, read by a policy or not', () => {
+    const mistyped = {
+      ...ask('viewer-a', 'document.read', 'Document:doc-a'),
+      context: { sourceIp: 10 },
+      entities: [
+        {
+          ...user('viewer-a', TENANT_A, ['viewer']),
+          attrs: { tenant: tenantRef(TENANT_A), email: 5 },
+        },
+      ],
+    };
+    const decision = authorizerFor('starter').authorize(mistyped);
+    expect(decision.decision).toBe('deny');
+    expect(decision.errors.join()).toMatch(/email|sourceIp/);
+    const { entities: _, ...withoutEntities } = mistyped;
+    expect(authorizerFor('starter').authorize(withoutEntities).errors.join()).toMatch(/sourceIp/);
   });
 });

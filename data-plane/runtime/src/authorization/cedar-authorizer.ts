@@ -5,7 +5,6 @@ import {
   policySetTextToParts,
   policyToJson,
   preparsePolicySet,
-  preparseSchema,
   statefulIsAuthorized,
   validate,
   type AuthorizationAnswer,
@@ -13,24 +12,20 @@ import {
   type PolicyJson,
   type Schema,
 } from '@cedar-policy/cedar-wasm/nodejs';
-import { canonicalJson, type JsonValue as CanonicalJsonValue } from '@citadel/contracts';
-import {
-  entityKey,
-  type AuthorizationDecision,
-  type AuthorizationRequest,
-  type CedarEntity,
-  type CedarEntityUid,
+import { canonicalJson } from '@citadel/contracts';
+import type {
+  AuthorizationDecision,
+  AuthorizationRequest,
+  CedarEntity,
 } from './authorization-request.ts';
+import { prunedContext, prunedEntities } from './cedar-input-pruning.ts';
 import { digestAuthorizationRequest } from './digest-authorization-request.ts';
-import {
-  conditionEntities,
-  readPolicyScope,
-  scopeMatches,
-  type PolicyScope,
-} from './policy-scope.ts';
+import { readConditions, type ConditionReads } from './policy-conditions.ts';
+import { readPolicyScope, scopeMatches, type PolicyScope } from './policy-scope.ts';
 import { createPolicySlices } from './policy-slices.ts';
+import { prepareSchema } from './prepared-schema.ts';
 import { indexEntities, selectRequestEntities, type RequestEntities } from './request-entities.ts';
-import { readSchemaActions, type SchemaActions } from './schema-actions.ts';
+import type { SchemaActions } from './schema-actions.ts';
 
 export type {
   AuthorizationDecision,
@@ -108,28 +103,8 @@ export interface CedarAuthorizer {
   readonly policySlices: number;
 }
 
-const preparsedSchemas = new Set<string>();
-
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
-}
-
-function schemaText(schema: Schema): string {
-  return typeof schema === 'string'
-    ? schema
-    : canonicalJson(schema as unknown as CanonicalJsonValue);
-}
-
-/** Pre-parses a schema once per process, keyed by its digest. */
-function preparseSchemaOnce(schema: Schema): string {
-  const name = `schema-${sha256(schemaText(schema))}`;
-  if (preparsedSchemas.has(name)) return name;
-  const answer = preparseSchema(name, schema);
-  if (answer.type === 'failure') {
-    throw new TypeError(`invalid Cedar schema: ${answer.errors.map((e) => e.message).join('; ')}`);
-  }
-  preparsedSchemas.add(name);
-  return name;
 }
 
 function toValidationError(
@@ -232,11 +207,13 @@ interface LoadedPolicySet {
   digest: string;
   ids: readonly string[];
   texts: readonly string[];
+  /** Cedar's JSON form of each policy, parallel to `ids`. */
+  json: readonly PolicyJson[];
   forbidIds: ReadonlySet<string>;
   /** Parallel to `ids`. */
   scopes: readonly PolicyScope[];
-  /** The entity literals of every condition (see `conditionEntities`). */
-  conditionEntities: readonly CedarEntityUid[];
+  /** What the conditions read beyond the scopes: entity literals, attributes. */
+  reads: ConditionReads;
 }
 
 function policyJsonOf(policyId: string, text: string): PolicyJson {
@@ -257,13 +234,22 @@ function readPolicySet(policies: Readonly<Record<string, string>>): LoadedPolicy
     digest: sha256(canonicalJson({ ...policies })),
     ids,
     texts,
+    json,
     forbidIds: new Set(ids.filter((_, index) => json[index]?.effect === 'forbid')),
     scopes: json.map(readPolicyScope),
-    conditionEntities: json.flatMap(conditionEntities),
+    reads: readConditions(json),
   };
 }
 
 const EMPTY_SET: ReadonlySet<string> = new Set();
+
+/** The policies at `indexes`, and what their conditions read. */
+function subsetOf(loaded: LoadedPolicySet, indexes: readonly number[]) {
+  const policies: Record<string, string> = {};
+  for (const index of indexes) policies[loaded.ids[index] ?? ''] = loaded.texts[index] ?? '';
+  const json = indexes.flatMap((index) => loaded.json[index] ?? []);
+  return { policies, about: readConditions(json) };
+}
 
 /** Cedar takes action entities from the schema; one passed as data makes slicing unsafe. */
 function holdsActionEntity(entities: readonly CedarEntity[]): boolean {
@@ -298,10 +284,14 @@ function matchingPolicies(
   return matching;
 }
 
-/** The pre-parsed schema and policy set one `statefulIsAuthorized` call names. */
+/**
+ * The pre-parsed schema and policy set one `statefulIsAuthorized` call names, and what those
+ * policies' conditions read (which decides what of the request Cedar is given).
+ */
 interface CedarTarget {
   schemaName: string;
   policySetId: string;
+  reads: ConditionReads;
 }
 
 type DecisionCore = Pick<AuthorizationDecision, 'decision' | 'determiningPolicies' | 'errors'>;
@@ -355,10 +345,10 @@ function checkedEntities(schema: Schema, entities: CedarEntity[]): Map<string, C
  */
 export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAuthorizer {
   const { schema } = options;
-  const schemaName = preparseSchemaOnce(schema);
-  const schemaActions = readSchemaActions(schema);
+  const prepared = prepareSchema(schema);
+  const { actions: schemaActions, attributes: schemaAttributes } = prepared;
   const policySetId = options.policySetId ?? `citadel-${randomUUID()}`;
-  const slices = createPolicySlices(policySetId, options.maxPolicySlices ?? 64);
+  const slices = createPolicySlices<ConditionReads>(policySetId, options.maxPolicySlices ?? 64);
   const baseIndex = checkedEntities(schema, options.entities ?? []);
   let loaded = readPolicySet({});
 
@@ -376,54 +366,43 @@ export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAut
     slices.clear();
   }
 
-  const actionSchemas = new Map<string, string>();
-
-  /** The pre-parsed schema cut down to `action` (see `SchemaActions.schemaFor`). */
-  function schemaNameFor(actions: SchemaActions, action: CedarEntityUid): string {
-    const key = entityKey(action);
-    let name = actionSchemas.get(key);
-    if (name === undefined) {
-      const cut = actions.schemaFor(action);
-      name = cut === undefined ? schemaName : preparseSchemaOnce(cut);
-      actionSchemas.set(key, name);
-    }
-    return name;
-  }
-
   /**
    * What Cedar evaluates `request` against: the schema of its action and the subset of
    * policies whose scopes match it, or — for a request the schema does not allow, which
    * Cedar refuses with the reason — the whole schema and set.
    */
   function targetFor(request: AuthorizationRequest, selected: RequestEntities): CedarTarget {
-    const whole = { schemaName, policySetId };
+    const whole = { schemaName: prepared.name, policySetId, reads: loaded.reads };
     if (schemaActions === undefined) return whole;
     const matching = matchingPolicies(loaded, schemaActions, request, selected);
     if (matching === undefined) return whole;
-    const target = { schemaName: schemaNameFor(schemaActions, request.action), policySetId };
+    const target = { ...whole, schemaName: prepared.nameFor(request.action) };
     if (matching.length === loaded.ids.length) return target;
-    const subset = () => {
-      const chosen: Record<string, string> = {};
-      for (const index of matching) chosen[loaded.ids[index] ?? ''] = loaded.texts[index] ?? '';
-      return chosen;
-    };
-    return { ...target, policySetId: slices.idFor(matching.join(','), subset) ?? policySetId };
+    const slice = slices.sliceFor(matching.join(','), () => subsetOf(loaded, matching));
+    return slice === undefined ? target : { ...target, policySetId: slice.id, reads: slice.about };
   }
 
   function decide(request: AuthorizationRequest): DecisionCore {
     let selected: RequestEntities;
     try {
-      selected = selectRequestEntities(request, baseIndex, loaded.conditionEntities);
+      selected = selectRequestEntities(request, baseIndex, loaded.reads.entities);
     } catch (error) {
       return refused(error instanceof Error ? error.message : String(error));
     }
     const target = targetFor(request, selected);
+    const context = request.context ?? {};
     const answer = statefulIsAuthorized({
       principal: request.principal,
       action: request.action,
       resource: request.resource,
-      context: request.context ?? {},
-      entities: selected.entities,
+      context:
+        schemaAttributes === undefined
+          ? context
+          : prunedContext(context, schemaAttributes.contextOf(request.action), target.reads),
+      entities:
+        schemaAttributes === undefined
+          ? selected.entities
+          : prunedEntities(selected.entities, schemaAttributes, target.reads),
       preparsedSchemaName: target.schemaName,
       preparsedPolicySetId: target.policySetId,
       // Kept on: it checks the context's types and the principal and resource types for

@@ -133,22 +133,3 @@ export function scopeMatches(scope: PolicyScope, facts: ScopeFacts): boolean {
     entityMatches(scope.resource, facts.resource, facts.resourceAncestors)
   );
 }
-
-/**
- * The entity literals a policy's conditions name (`Citadel::Tenant::"…"`): an expression may
- * read their attributes or ancestors, so the entities a request passes must include them.
- * Scope literals need no entity: Cedar only compares them with uids and ancestors.
- */
-export function conditionEntities(policy: PolicyJson): CedarEntityUid[] {
-  const found: CedarEntityUid[] = [];
-  const pending: unknown[] = [policy.conditions];
-  for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
-    if (node === null || typeof node !== 'object') continue;
-    const literal = (node as { __entity?: Partial<CedarEntityUid> }).__entity;
-    if (typeof literal?.type === 'string' && typeof literal.id === 'string') {
-      found.push({ type: literal.type, id: literal.id });
-    }
-    pending.push(...Object.values(node as Record<string, unknown>));
-  }
-  return found;
-}

@@ -9,12 +9,15 @@ import { preparsePolicySet } from '@cedar-policy/cedar-wasm/nodejs';
  * A subset is named by its signature (the indexes of its policies) and parsed on first use
  * (~0.5 ms). cedar-wasm cannot drop a pre-parsed set, so the number of subsets is capped and
  * their ids are slots that later subsets reuse once the policies change; past the cap,
- * `idFor` answers undefined and the caller uses the whole set. Slot ids are unique to this
+ * `sliceFor` answers undefined and the caller uses the whole set. Slot ids are unique to this
  * object: two authorizers sharing a `policySetId` never read each other's subsets.
  */
-export interface PolicySlices {
-  /** The pre-parsed id of the subset `signature` names, built by `policies()` on first use. */
-  idFor(signature: string, policies: () => Record<string, string>): string | undefined;
+export interface PolicySlices<About> {
+  /**
+   * The subset `signature` names — its pre-parsed id, and what the caller keeps about it —
+   * made by `build()` on first use.
+   */
+  sliceFor(signature: string, build: () => SliceContents<About>): PolicySlice<About> | undefined;
   /** Forgets every subset (the policies changed); their slots are reused. */
   clear(): void;
   /** Empties every slot inside cedar-wasm and forgets every subset. */
@@ -23,10 +26,24 @@ export interface PolicySlices {
   readonly size: number;
 }
 
-export function createPolicySlices(policySetId: string, maxSlices: number): PolicySlices {
+export interface SliceContents<About> {
+  policies: Record<string, string>;
+  about: About;
+}
+
+export interface PolicySlice<About> {
+  /** The id cedar-wasm keeps the subset under. */
+  id: string;
+  about: About;
+}
+
+export function createPolicySlices<About>(
+  policySetId: string,
+  maxSlices: number,
+): PolicySlices<About> {
   const prefix = `${policySetId}/slice-${randomUUID()}-`;
   const slots: string[] = [];
-  const bySignature = new Map<string, string>();
+  const bySignature = new Map<string, PolicySlice<About>>();
 
   function freeSlot(): string | undefined {
     if (bySignature.size >= maxSlices) return undefined;
@@ -38,15 +55,17 @@ export function createPolicySlices(policySetId: string, maxSlices: number): Poli
   }
 
   return {
-    idFor(signature, policies) {
+    sliceFor(signature, build) {
       const known = bySignature.get(signature);
       if (known !== undefined) return known;
       const slot = freeSlot();
       if (slot === undefined) return undefined;
-      const answer = preparsePolicySet(slot, { staticPolicies: policies() });
+      const { policies, about } = build();
+      const answer = preparsePolicySet(slot, { staticPolicies: policies });
       if (answer.type === 'failure') return undefined;
-      bySignature.set(signature, slot);
-      return slot;
+      const slice = { id: slot, about };
+      bySignature.set(signature, slice);
+      return slice;
     },
     clear() {
       bySignature.clear();

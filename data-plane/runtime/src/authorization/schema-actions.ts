@@ -1,4 +1,4 @@
-import { schemaToJson, type Schema } from '@cedar-policy/cedar-wasm/nodejs';
+import type { Schema, SchemaJson } from '@cedar-policy/cedar-wasm/nodejs';
 import { entityKey, type CedarEntityUid } from './authorization-request.ts';
 
 /**
@@ -117,14 +117,9 @@ function withActions(
   return cut;
 }
 
-/**
- * Reads the actions of `schema`; undefined when Cedar cannot give the schema's JSON form, in
- * which case the authorizer does not slice.
- */
-export function readSchemaActions(schema: Schema): SchemaActions | undefined {
-  const answer = schemaToJson(schema);
-  if (answer.type !== 'success') return undefined;
-  const json = answer.json as Record<string, NamespaceJson>;
+/** Reads the actions of a schema from Cedar's JSON form of it (`schemaToJson`). */
+export function readSchemaActions(schema: SchemaJson<string>): SchemaActions {
+  const json = schema as Record<string, NamespaceJson>;
   const actions = declaredActions(json);
   const groups = new Map([...actions.keys()].map((key) => [key, transitiveGroups(actions, key)]));
   return {
