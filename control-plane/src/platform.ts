@@ -269,6 +269,18 @@ export async function startPlatform(
       tenants,
       audit: audit.recorder,
       limitLogin: (options) => rateLimits.limitLogin(options),
+      // Sign-ins land in the logs of the tenants the account can reach (organisations below).
+      onSignIn: (attempt) =>
+        organizations.auditAccountEvent(attempt.accountId, {
+          actor: { type: 'account', id: attempt.accountId, ip: attempt.ip },
+          action:
+            attempt.outcome === 'success'
+              ? AUDIT_ACTIONS.accountSignInSucceeded
+              : AUDIT_ACTIONS.accountSignInFailed,
+          target: { type: 'account', id: attempt.accountId },
+          outcome: attempt.outcome,
+          details: attempt.reason === undefined ? {} : { reason: attempt.reason },
+        }),
     });
     cleanups.push(() => accounts.close());
     const policyModule = createPolicyModule({

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@citadel/test-utils';
 import { startPlatformFixture, type PlatformFixture } from './platform-fixture.ts';
 import {
   asConsole,
@@ -251,6 +252,32 @@ describe('organisations, members and roles', () => {
       expect.arrayContaining(['member.invited', 'member.joined', 'member.role-changed']),
     );
     expect(entries.find((entry) => entry.action === 'api-key.issued')?.actor.type).toBe('account');
+  });
+
+  it("records sign-ins, and failed ones, in the logs of the account's tenants", async () => {
+    const wrong = await fetch(`${base}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'alice@acme.test', password: 'not the password at all' }),
+    });
+    expect(wrong.status).toBe(401);
+    const entries = await waitFor(
+      async () => {
+        const log = await fixture.api('/api/v1/tenants/acme/audit?limit=200');
+        const items = (
+          (await log.json()) as { items: Array<{ action: string; actor: { id?: string } }> }
+        ).items;
+        return items.some((entry) => entry.action === 'account.sign-in.failed') ? items : undefined;
+      },
+      { timeoutMs: 10_000, description: 'the failed sign-in in the audit log' },
+    );
+    const signIns = entries.filter((entry) => entry.action.startsWith('account.sign-in'));
+    expect(
+      signIns.some(
+        (entry) =>
+          entry.action === 'account.sign-in.succeeded' && entry.actor.id === alice.accountId,
+      ),
+    ).toBe(true);
   });
 
   it('removing a member ends their access to the organisation and its tenants', async () => {

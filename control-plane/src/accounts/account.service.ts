@@ -54,6 +54,15 @@ export interface LoginOrigin extends SessionOrigin {
   previousSecret?: string | undefined;
 }
 
+/** One sign-in attempt on an existing account. */
+export interface SignInAttempt {
+  accountId: string;
+  outcome: 'success' | 'failure';
+  /** Why it failed: wrong password, unverified e-mail, or a disabled account. */
+  reason?: 'invalid-credentials' | 'email-not-verified' | 'account-disabled' | undefined;
+  ip: string | undefined;
+}
+
 export interface AccountServiceDeps {
   repository: AccountRepository;
   hasher: PasswordHasher;
@@ -61,6 +70,11 @@ export interface AccountServiceDeps {
   tenants: Pick<TenantService, 'prepareSpec' | 'requestReconcile'>;
   mailer: Mailer;
   audit?: AuditRecorder | undefined;
+  /**
+   * Told of every sign-in attempt on an existing account (success or why not), to record it
+   * where the account has access; unknown addresses are not reported (nothing to attach to).
+   */
+  onSignIn?: ((attempt: SignInAttempt) => Promise<void>) | undefined;
   /** The base of links in mail (the public URL, or the local address when none is set). */
   linkBaseUrl: () => string;
   logger: Logger;
@@ -240,12 +254,27 @@ export function createAccountService(deps: AccountServiceDeps) {
     async logIn(credentials: Credentials, origin: LoginOrigin) {
       const account = await repository.findByEmail(credentials.email);
       const matches = await hasher.verify(credentials.password, await passwordHashOf(account));
-      if (!account || !matches) throw invalidCredentials();
-      if (account.disabledAt)
+      if (!account) throw invalidCredentials();
+      const report = (outcome: SignInAttempt['outcome'], reason?: SignInAttempt['reason']) => {
+        const hook = deps.onSignIn;
+        if (hook)
+          inBackground('sign-in audit', () =>
+            hook({ accountId: account.id, outcome, reason, ip: origin.ip }),
+          );
+      };
+      if (!matches) {
+        report('failure', 'invalid-credentials');
+        throw invalidCredentials();
+      }
+      if (account.disabledAt) {
+        report('failure', 'account-disabled');
         throw new AccountError('account-disabled', 'The account is disabled.');
+      }
       if (!account.emailVerifiedAt) {
+        report('failure', 'email-not-verified');
         throw new AccountError('email-not-verified', 'Confirm your e-mail address first.');
       }
+      report('success');
       await rehashIfWeak(account, credentials.password);
       const previous = await sessions.resolveSecret(origin.previousSecret);
       if (previous) await sessions.end(previous);

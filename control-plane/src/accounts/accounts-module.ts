@@ -5,7 +5,11 @@ import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { PlatformModuleRoutes } from '../http/platform-app.ts';
 import type { Logger } from '../logger.ts';
 import { createAccountRouter, type LoginLimiter } from './account-routes.ts';
-import { createAccountService, type AccountService } from './account.service.ts';
+import {
+  createAccountService,
+  type AccountService,
+  type AccountServiceDeps,
+} from './account.service.ts';
 import type { ConsoleSessions } from './console-session.ts';
 import { createConsoleSessionService } from './console-session.service.ts';
 import { createMailer, type Mailer } from './mailer.ts';
@@ -43,6 +47,8 @@ export interface AccountsModuleDeps {
   tenants: Pick<TenantService, 'prepareSpec' | 'requestReconcile'>;
   audit?: AuditRecorder | undefined;
   limitLogin?: LoginLimiter | undefined;
+  /** Records sign-in attempts (see AccountServiceDeps.onSignIn). */
+  onSignIn?: AccountServiceDeps['onSignIn'];
   hasher?: PasswordHasher;
 }
 
@@ -94,6 +100,7 @@ export function createAccountsModule(deps: AccountsModuleDeps): AccountsModule {
     tenants: deps.tenants,
     mailer,
     audit: deps.audit,
+    onSignIn: deps.onSignIn,
     linkBaseUrl: deps.linkBaseUrl,
     logger,
   });

@@ -76,6 +76,8 @@ export const AUDIT_ACTIONS = {
   ssoLogout: 'sso.logout',
   tokenIssued: 'token.issued',
   tokenIssuanceDenied: 'token.issuance-denied',
+  accountSignInSucceeded: 'account.sign-in.succeeded',
+  accountSignInFailed: 'account.sign-in.failed',
   memberInvited: 'member.invited',
   memberJoined: 'member.joined',
   memberRoleChanged: 'member.role-changed',

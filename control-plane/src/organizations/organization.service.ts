@@ -174,6 +174,24 @@ export function createOrganizationService(deps: OrganizationServiceDeps) {
   }
 
   return {
+    /**
+     * Records an account's own event (a sign-in) in the log of every tenant it can reach:
+     * the tenants of its organisations and those granted to it alone.
+     */
+    async auditAccountEvent(accountId: string, event: AuditEvent): Promise<void> {
+      if (!deps.audit) return;
+      const tenants = await prisma.tenant.findMany({
+        where: {
+          OR: [
+            { organization: { members: { some: { accountId } } } },
+            { members: { some: { accountId } } },
+          ],
+        },
+        select: { id: true },
+      });
+      for (const tenant of tenants) await deps.audit.record(tenant.id, event);
+    },
+
     /** The organisations the account belongs to, with its role in each. */
     async listMine(
       principal: ApiPrincipal,
