@@ -722,6 +722,21 @@ describe('what a decision hands Cedar', () => {
     expect(prunedContext(context, contextRules, { ...reads, wholeContext: true })).toEqual(context);
   });
 
+  it('does not pass entities left with nothing Cedar could read, unless the schema refuses them', () => {
+    const reads = conditionsOf(
+      `permit (principal, action, resource) when { principal has tenant };`,
+    );
+    const role = { uid: citadelEntity('Role', 'admin'), attrs: {}, parents: [] };
+    const bareUser = { uid: citadelEntity('User', 'u'), attrs: {}, parents: [] };
+    const tenant = {
+      uid: citadelEntity('Tenant', TENANT_A),
+      attrs: { organization: { __entity: citadelEntity('Organization', 'o') } },
+      parents: [],
+    };
+    // The role has nothing; the tenant's one attribute is unread; a user must have a tenant.
+    expect(prunedEntities([role, tenant, bareUser], attributes, reads)).toEqual([bareUser]);
+  });
+
   it('still refuses a mistyped attribute, read by a policy or not', () => {
     const mistyped = {
       ...ask('viewer-a', 'document.read', 'Document:doc-a'),

@@ -15,6 +15,10 @@ import type { AttributeRules, SchemaAttributes } from './schema-attributes.ts';
  *   Required and undeclared attributes always go to Cedar.
  * - `{__entity: {type, id}}` in an attribute the schema types as one entity is written
  *   `{type, id}`, which Cedar reads as the same reference, faster.
+ * - an entity left with no attributes, parents or tags (a role, say) is not passed at all:
+ *   to Cedar it is then the same as an entity that has none (`has` is false, `in` holds
+ *   only for itself, reading an attribute fails, with another message) — unless its type
+ *   requires attributes, when Cedar must see it to refuse it.
  */
 function prunedAttributes(
   attrs: Record<string, CedarValueJson>,
@@ -39,16 +43,28 @@ function bareReference(value: CedarValueJson): CedarValueJson {
   return typeof reference.id === 'string' ? { type: reference.type, id: reference.id } : value;
 }
 
+function isBare(entity: CedarEntity, rules: AttributeRules | undefined): boolean {
+  return (
+    rules?.requiresAttributes === false &&
+    entity.parents.length === 0 &&
+    Object.keys(entity.attrs).length === 0 &&
+    (entity.tags === undefined || Object.keys(entity.tags).length === 0)
+  );
+}
+
 export function prunedEntities(
   entities: readonly CedarEntity[],
   schema: SchemaAttributes,
   reads: ConditionReads,
 ): CedarEntity[] {
   const isRead = (name: string) => reads.attributes.has(name);
-  return entities.map((entity) => ({
-    ...entity,
-    attrs: prunedAttributes(entity.attrs, schema.entityType(entity.uid.type), isRead),
-  }));
+  const pruned: CedarEntity[] = [];
+  for (const entity of entities) {
+    const rules = schema.entityType(entity.uid.type);
+    const kept = { ...entity, attrs: prunedAttributes(entity.attrs, rules, isRead) };
+    if (!isBare(kept, rules)) pruned.push(kept);
+  }
+  return pruned;
 }
 
 export function prunedContext(

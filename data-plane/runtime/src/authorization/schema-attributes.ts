@@ -20,6 +20,8 @@ export interface AttributeRules {
   optional: ReadonlyMap<string, (value: CedarValueJson) => boolean>;
   /** Attributes that hold one entity reference. */
   entityValued: ReadonlySet<string>;
+  /** Whether some attribute is required (an entity with none is then refused). */
+  requiresAttributes: boolean;
 }
 
 interface TypeJson {
@@ -132,12 +134,14 @@ function rulesOf(
   if (record === undefined) return undefined;
   const optional = new Map<string, (value: CedarValueJson) => boolean>();
   const entityValued = new Set<string>();
+  let requiresAttributes = false;
   for (const [name, type] of Object.entries(record)) {
+    if (type.required !== false) requiresAttributes = true;
     if (referencedEntityType(json, namespace, type) !== undefined) entityValued.add(name);
     const check = type.required === false ? conformanceCheck(json, namespace, type) : undefined;
     if (check !== undefined) optional.set(name, check);
   }
-  return { optional, entityValued };
+  return { optional, entityValued, requiresAttributes };
 }
 
 /** Reads the attribute rules of a schema from Cedar's JSON form of it (`schemaToJson`). */
