@@ -13,15 +13,21 @@ import {
   type Schema,
 } from '@cedar-policy/cedar-wasm/nodejs';
 import { canonicalJson } from '@citadel/contracts';
-import type {
-  AuthorizationDecision,
-  AuthorizationRequest,
-  CedarEntity,
+import {
+  entityKey,
+  type AuthorizationDecision,
+  type AuthorizationRequest,
+  type CedarEntity,
 } from './authorization-request.ts';
 import { prunedContext, prunedEntities } from './cedar-input-pruning.ts';
 import { digestAuthorizationRequest } from './digest-authorization-request.ts';
 import { readConditions, type ConditionReads } from './policy-conditions.ts';
-import { readPolicyScope, scopeMatches, type PolicyScope } from './policy-scope.ts';
+import {
+  readPolicyScope,
+  scopeMatches,
+  type PolicyScope,
+  type ScopeFacts,
+} from './policy-scope.ts';
 import { createPolicySlices } from './policy-slices.ts';
 import { prepareSchema } from './prepared-schema.ts';
 import { indexEntities, selectRequestEntities, type RequestEntities } from './request-entities.ts';
@@ -269,13 +275,18 @@ function matchingPolicies(
   const { principal, action, resource } = request;
   if (!actions.appliesTo(action, principal.type, resource.type)) return undefined;
   if (holdsActionEntity(selected.entities)) return undefined;
-  const facts = {
-    principal,
-    principalAncestors: selected.principalAncestors,
-    action,
-    actionGroups: actions.groupsOf(action) ?? EMPTY_SET,
-    resource,
-    resourceAncestors: selected.resourceAncestors,
+  const facts: ScopeFacts = {
+    principal: {
+      type: principal.type,
+      key: entityKey(principal),
+      ancestors: selected.principalAncestors,
+    },
+    action: { key: entityKey(action), groups: actions.groupsOf(action) ?? EMPTY_SET },
+    resource: {
+      type: resource.type,
+      key: entityKey(resource),
+      ancestors: selected.resourceAncestors,
+    },
   };
   const matching: number[] = [];
   loaded.scopes.forEach((scope, index) => {

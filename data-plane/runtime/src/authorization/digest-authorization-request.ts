@@ -38,6 +38,18 @@ function quoted(text: string): string {
   return PLAIN_STRING.test(text) ? `"${text}"` : JSON.stringify(text);
 }
 
+/** Record keys repeat (attribute names, `type`, `id`…): their quoted forms are kept, a few. */
+const quotedKeys = new Map<string, string>();
+
+function quotedKey(key: string): string {
+  let text = quotedKeys.get(key);
+  if (text === undefined) {
+    text = quoted(key);
+    if (quotedKeys.size < 1_000) quotedKeys.set(key, text);
+  }
+  return text;
+}
+
 /** Object keys in UTF-16 code-unit order (RFC 8785 §3.2.3); insertion sort: records are small. */
 function sortedKeys(record: object): string[] {
   const keys = Object.keys(record);
@@ -65,10 +77,12 @@ function primitiveText(value: unknown): string {
 
 /**
  * RFC 8785 canonical JSON, byte for byte what `canonicalJson` of `@citadel/contracts` writes
- * (the tests hold them equal), in about 40% of its time: it appends to one string instead
- * of building arrays of parts, and sorts the few keys of each record by insertion.
+ * (the tests hold them equal), in about 30% of its time: it appends to one string instead
+ * of building arrays of parts, sorts the few keys of each record by insertion, and writes
+ * plain strings without `JSON.stringify`.
  */
 export function canonicalJsonText(value: unknown): string {
+  if (typeof value === 'string') return quoted(value);
   if (value === null || typeof value !== 'object') return primitiveText(value);
   if (Array.isArray(value)) {
     let text = '[';
@@ -84,7 +98,7 @@ export function canonicalJsonText(value: unknown): string {
     const member = record[key];
     if (member === undefined) continue;
     if (text.length > 1) text += ',';
-    text += `${quoted(key)}:${canonicalJsonText(member)}`;
+    text += `${quotedKey(key)}:${canonicalJsonText(member)}`;
   }
   return `${text}}`;
 }

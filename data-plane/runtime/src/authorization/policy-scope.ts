@@ -25,16 +25,23 @@ type EntityConstraint =
 type ActionConstraint =
   { op: 'any' } | { op: 'eq'; key: string } | { op: 'in'; keys: string[] } | { op: 'unknown' };
 
-/** The facts of one request a scope is checked against. */
+/** What a scope is checked against of one request. */
 export interface ScopeFacts {
-  principal: CedarEntityUid;
-  /** The keys of the principal's ancestors in the request's entities. */
-  principalAncestors: ReadonlySet<string>;
-  action: CedarEntityUid;
-  /** The keys of the action groups the action is in, from the schema. */
-  actionGroups: ReadonlySet<string>;
-  resource: CedarEntityUid;
-  resourceAncestors: ReadonlySet<string>;
+  principal: EntityFacts;
+  action: {
+    key: string;
+    /** The keys of the action groups the action is in, from the schema. */
+    groups: ReadonlySet<string>;
+  };
+  resource: EntityFacts;
+}
+
+export interface EntityFacts {
+  type: string;
+  /** See `entityKey`. */
+  key: string;
+  /** The keys of its ancestors in the request's entities. */
+  ancestors: ReadonlySet<string>;
 }
 
 interface EntityConstraintJson {
@@ -95,41 +102,36 @@ export function readPolicyScope(policy: PolicyJson): PolicyScope {
   };
 }
 
-function entityMatches(
-  constraint: EntityConstraint,
-  uid: CedarEntityUid,
-  ancestors: ReadonlySet<string>,
-): boolean {
+function entityMatches(constraint: EntityConstraint, facts: EntityFacts): boolean {
   switch (constraint.op) {
     case 'eq':
-      return entityKey(uid) === constraint.key;
+      return facts.key === constraint.key;
     case 'in':
-      return entityKey(uid) === constraint.key || ancestors.has(constraint.key);
+      return facts.key === constraint.key || facts.ancestors.has(constraint.key);
     case 'is':
       return (
-        uid.type === constraint.type &&
+        facts.type === constraint.type &&
         (constraint.inKey === undefined ||
-          entityKey(uid) === constraint.inKey ||
-          ancestors.has(constraint.inKey))
+          facts.key === constraint.inKey ||
+          facts.ancestors.has(constraint.inKey))
       );
     default:
       return true;
   }
 }
 
-function actionMatches(constraint: ActionConstraint, facts: ScopeFacts): boolean {
-  if (constraint.op === 'eq') return entityKey(facts.action) === constraint.key;
+function actionMatches(constraint: ActionConstraint, facts: ScopeFacts['action']): boolean {
+  if (constraint.op === 'eq') return facts.key === constraint.key;
   if (constraint.op !== 'in') return true;
   // `action in [A, B]` holds for A and B themselves and for every action in their groups.
-  const action = entityKey(facts.action);
-  return constraint.keys.some((key) => key === action || facts.actionGroups.has(key));
+  return constraint.keys.some((key) => key === facts.key || facts.groups.has(key));
 }
 
 /** Whether `scope` may match the request `facts` describe (false only when it cannot). */
 export function scopeMatches(scope: PolicyScope, facts: ScopeFacts): boolean {
   return (
-    actionMatches(scope.action, facts) &&
-    entityMatches(scope.principal, facts.principal, facts.principalAncestors) &&
-    entityMatches(scope.resource, facts.resource, facts.resourceAncestors)
+    actionMatches(scope.action, facts.action) &&
+    entityMatches(scope.principal, facts.principal) &&
+    entityMatches(scope.resource, facts.resource)
   );
 }
