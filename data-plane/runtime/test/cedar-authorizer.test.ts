@@ -686,6 +686,17 @@ describe('what a decision hands Cedar', () => {
     expect([...reads.attributes].sort()).toEqual(['mfa', 'plan', 'tenant']);
     expect(reads.entities).toEqual([citadelEntity('Tenant', 't')]);
     expect(reads.wholeContext).toBe(false);
+    // Reading a literal's attribute (`Citadel::Tenant::"t".plan`) reads another entity.
+    expect(reads.readsOtherEntities).toBe(true);
+    const shallow = conditionsOf(
+      `permit (principal, action, resource) when { resource.owner == principal && principal in resource.owner && action in Citadel::Action::"readOnly" && context.mfa };`,
+    );
+    expect(shallow.readsOtherEntities).toBe(false);
+    expect(
+      conditionsOf(
+        `permit (principal, action, resource) when { resource has owner && resource.owner in Citadel::Group::"g" };`,
+      ).readsOtherEntities,
+    ).toBe(true);
     expect(
       conditionsOf(`permit (principal, action, resource) when { context == {"mfa": true} };`)
         .wholeContext,

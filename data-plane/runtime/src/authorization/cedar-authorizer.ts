@@ -30,7 +30,12 @@ import {
 } from './policy-scope.ts';
 import { createPolicySlices } from './policy-slices.ts';
 import { prepareSchema } from './prepared-schema.ts';
-import { indexEntities, selectRequestEntities, type RequestEntities } from './request-entities.ts';
+import {
+  entitiesForDecision,
+  indexEntities,
+  requestEntityStore,
+  type RequestEntityStore,
+} from './request-entities.ts';
 import type { SchemaActions } from './schema-actions.ts';
 
 export type {
@@ -270,22 +275,21 @@ function matchingPolicies(
   loaded: LoadedPolicySet,
   actions: SchemaActions,
   request: AuthorizationRequest,
-  selected: RequestEntities,
+  store: RequestEntityStore,
 ): number[] | undefined {
   const { principal, action, resource } = request;
   if (!actions.appliesTo(action, principal.type, resource.type)) return undefined;
-  if (holdsActionEntity(selected.entities)) return undefined;
   const facts: ScopeFacts = {
     principal: {
       type: principal.type,
       key: entityKey(principal),
-      ancestors: selected.principalAncestors,
+      ancestors: store.principalAncestors,
     },
     action: { key: entityKey(action), groups: actions.groupsOf(action) ?? EMPTY_SET },
     resource: {
       type: resource.type,
       key: entityKey(resource),
-      ancestors: selected.resourceAncestors,
+      ancestors: store.resourceAncestors,
     },
   };
   const matching: number[] = [];
@@ -361,6 +365,7 @@ export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAut
   const policySetId = options.policySetId ?? `citadel-${randomUUID()}`;
   const slices = createPolicySlices<ConditionReads>(policySetId, options.maxPolicySlices ?? 64);
   const baseIndex = checkedEntities(schema, options.entities ?? []);
+  const baseHoldsActions = holdsActionEntity(options.entities ?? []);
   let loaded = readPolicySet({});
 
   function load(policies: Readonly<Record<string, string>>): void {
@@ -382,10 +387,11 @@ export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAut
    * policies whose scopes match it, or — for a request the schema does not allow, which
    * Cedar refuses with the reason — the whole schema and set.
    */
-  function targetFor(request: AuthorizationRequest, selected: RequestEntities): CedarTarget {
+  function targetFor(request: AuthorizationRequest, store: RequestEntityStore): CedarTarget {
     const whole = { schemaName: prepared.name, policySetId, reads: loaded.reads };
-    if (schemaActions === undefined) return whole;
-    const matching = matchingPolicies(loaded, schemaActions, request, selected);
+    const holdsActions = baseHoldsActions || holdsActionEntity(request.entities ?? []);
+    if (schemaActions === undefined || holdsActions) return whole;
+    const matching = matchingPolicies(loaded, schemaActions, request, store);
     if (matching === undefined) return whole;
     const target = { ...whole, schemaName: prepared.nameFor(request.action) };
     if (matching.length === loaded.ids.length) return target;
@@ -394,13 +400,14 @@ export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAut
   }
 
   function decide(request: AuthorizationRequest): DecisionCore {
-    let selected: RequestEntities;
+    let store: RequestEntityStore;
     try {
-      selected = selectRequestEntities(request, baseIndex, loaded.reads.entities);
+      store = requestEntityStore(request, baseIndex);
     } catch (error) {
       return refused(error instanceof Error ? error.message : String(error));
     }
-    const target = targetFor(request, selected);
+    const target = targetFor(request, store);
+    const entities = entitiesForDecision(request, store, target.reads);
     const context = request.context ?? {};
     const answer = statefulIsAuthorized({
       principal: request.principal,
@@ -412,8 +419,8 @@ export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAut
           : prunedContext(context, schemaAttributes.contextOf(request.action), target.reads),
       entities:
         schemaAttributes === undefined
-          ? selected.entities
-          : prunedEntities(selected.entities, schemaAttributes, target.reads),
+          ? entities
+          : prunedEntities(entities, schemaAttributes, target.reads),
       preparsedSchemaName: target.schemaName,
       preparsedPolicySetId: target.policySetId,
       // Kept on: it checks the context's types and the principal and resource types for

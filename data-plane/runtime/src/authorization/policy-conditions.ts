@@ -19,13 +19,44 @@ export interface ConditionReads {
    * its attributes is observable.
    */
   wholeContext: boolean;
+  /**
+   * Whether a condition reads the attributes, tags or ancestors of an entity other than the
+   * principal and the resource (`resource.owner.email`, `resource.owner in …`, a literal's
+   * attribute). When none does, Cedar needs no entity but those two and their ancestors.
+   */
+  readsOtherEntities: boolean;
+}
+
+interface Operands {
+  left?: unknown;
+  attr?: unknown;
+  in?: unknown;
 }
 
 interface Node {
   Var?: unknown;
   __entity?: Partial<CedarEntityUid>;
-  '.'?: { left?: unknown; attr?: unknown };
-  has?: { left?: unknown; attr?: unknown };
+  '.'?: Operands;
+  has?: Operands;
+}
+
+/** The operators that read an entity's data (attributes, tags, ancestors) from their left. */
+const DATA_READS = ['.', 'has', 'getTag', 'hasTag', 'in'] as const;
+
+/** `principal`, `resource`, `context` (a record) and `action` (from the schema): never another. */
+function isRequestEntity(node: unknown): boolean {
+  const name = (node as Node | undefined)?.Var;
+  return name === 'principal' || name === 'resource' || name === 'context' || name === 'action';
+}
+
+/** Whether this node reads the data of an entity that is not the principal or the resource. */
+function readsOtherEntity(node: Record<string, Operands | undefined>): boolean {
+  const is = node.is;
+  if (is?.in !== undefined && !isRequestEntity(is.left)) return true;
+  return DATA_READS.some((operator) => {
+    const operands = node[operator];
+    return operands !== undefined && !isRequestEntity(operands.left);
+  });
 }
 
 function isContext(node: unknown): boolean {
@@ -42,6 +73,8 @@ function readLiteral(node: Node, reads: ConditionReads): void {
 /** Reads one node; returns the children still to read. */
 function readNode(node: Node, reads: ConditionReads): unknown[] {
   readLiteral(node, reads);
+  if (readsOtherEntity(node as Record<string, Operands | undefined>))
+    reads.readsOtherEntities = true;
   if (node.Var === 'context') reads.wholeContext = true;
   const access = node['.'] ?? node.has;
   if (access === undefined) return Object.values(node);
@@ -53,7 +86,12 @@ function readNode(node: Node, reads: ConditionReads): unknown[] {
 }
 
 export function readConditions(policies: readonly PolicyJson[]): ConditionReads {
-  const reads: ConditionReads = { entities: [], attributes: new Set(), wholeContext: false };
+  const reads: ConditionReads = {
+    entities: [],
+    attributes: new Set(),
+    wholeContext: false,
+    readsOtherEntities: false,
+  };
   const pending: unknown[] = policies.map((policy) => policy.conditions);
   for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
     if (node === null || typeof node !== 'object') continue;

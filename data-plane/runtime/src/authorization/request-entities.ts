@@ -1,3 +1,4 @@
+import type { ConditionReads } from './policy-conditions.ts';
 import {
   entityKey,
   type AuthorizationRequest,
@@ -10,14 +11,17 @@ import {
  * The entities one decision hands to Cedar, and the ancestors policy slicing reads.
  *
  * cedar-wasm parses every entity it is given on every call (~8 µs per entity, ~3 µs per
- * parent, ~10–13 µs per entity-valued attribute), so only those a decision can reach are
- * passed: the principal, the resource, entities named by the context or by a policy
- * condition, and — transitively — their parents and the entities their attributes and tags
- * name. Cedar can reach no other entity (it reads attributes of entities it holds a uid of,
- * and ancestors through parents), so leaving the rest out cannot change an answer.
+ * parent, ~8–13 µs per entity-valued attribute), so only those a decision can reach are
+ * passed: the principal, the resource and their ancestors (through parents); and, when a
+ * condition reads the data of other entities (`resource.owner.email`, a literal's attribute,
+ * see `ConditionReads.readsOtherEntities`), also the entities named by the context or by a
+ * condition and — transitively — those their attributes and tags name, with their parents.
+ * Cedar can reach no other entity (it reads attributes of entities it holds a uid of, and
+ * ancestors through parents), so leaving the rest out cannot change an answer.
  */
-export interface RequestEntities {
-  entities: CedarEntity[];
+export interface RequestEntityStore {
+  /** The request's entity of this key, else the authorizer's. */
+  lookup: (key: string) => CedarEntity | undefined;
   principalAncestors: ReadonlySet<string>;
   resourceAncestors: ReadonlySet<string>;
 }
@@ -58,7 +62,7 @@ function referencesOf(entity: CedarEntity): CedarEntityUid[] {
   return found;
 }
 
-type Lookup = (key: string) => CedarEntity | undefined;
+type Lookup = RequestEntityStore['lookup'];
 
 function ancestorsOf(uid: CedarEntityUid, lookup: Lookup): Set<string> {
   const ancestors = new Set<string>();
@@ -72,7 +76,12 @@ function ancestorsOf(uid: CedarEntityUid, lookup: Lookup): Set<string> {
   return ancestors;
 }
 
-function reachable(roots: CedarEntityUid[], lookup: Lookup): CedarEntity[] {
+/** The entities reachable from `roots` by `next` (parents, or parents and references). */
+function reachable(
+  roots: CedarEntityUid[],
+  lookup: Lookup,
+  next: (entity: CedarEntity) => CedarEntityUid[],
+): CedarEntity[] {
   const seen = new Set<string>();
   const entities: CedarEntity[] = [];
   for (let uid = roots.pop(); uid !== undefined; uid = roots.pop()) {
@@ -82,30 +91,41 @@ function reachable(roots: CedarEntityUid[], lookup: Lookup): CedarEntity[] {
     const entity = lookup(key);
     if (entity === undefined) continue;
     entities.push(entity);
-    roots.push(...referencesOf(entity));
+    roots.push(...next(entity));
   }
   return entities;
 }
 
 /**
- * Picks the entities `request` needs from its own and the authorizer's (`index`), with the
- * request's winning on the same uid. `conditionEntities` are the entity literals of the
- * policies' conditions.
+ * The request's entities over the authorizer's (`index`), the request's winning on the same
+ * uid, with the ancestors of its principal and resource.
  *
  * @throws TypeError when the request holds two entities with the same uid.
  */
-export function selectRequestEntities(
+export function requestEntityStore(
   request: AuthorizationRequest,
   index: EntityIndex,
-  conditionEntities: readonly CedarEntityUid[],
-): RequestEntities {
+): RequestEntityStore {
   const own = indexEntities(request.entities ?? []);
   const lookup: Lookup = (key) => own.get(key) ?? index.get(key);
-  const roots = [request.principal, request.resource, ...conditionEntities];
-  for (const value of Object.values(request.context ?? {})) collectReferences(value, roots);
   return {
-    entities: reachable(roots, lookup),
+    lookup,
     principalAncestors: ancestorsOf(request.principal, lookup),
     resourceAncestors: ancestorsOf(request.resource, lookup),
   };
+}
+
+/** The entities of `store` a decision of `request` under policies that read `reads` needs. */
+export function entitiesForDecision(
+  request: AuthorizationRequest,
+  store: RequestEntityStore,
+  reads: ConditionReads,
+): CedarEntity[] {
+  const roots = [request.principal, request.resource];
+  if (!reads.readsOtherEntities) {
+    return reachable(roots, store.lookup, (entity) => entity.parents);
+  }
+  roots.push(...reads.entities);
+  for (const value of Object.values(request.context ?? {})) collectReferences(value, roots);
+  return reachable(roots, store.lookup, referencesOf);
 }
