@@ -10,7 +10,7 @@
  * Rows: the slice a service loads for one request (the principal with its ancestry, or the
  * principal and its groups, and the resource), the same with policy subsets off, the whole
  * tenant held by the authorizer, and — for scale — Cedar given the whole tenant or
- * re-parsing everything on every call.
+ * re-parsing everything on every call; last, the floor: one bare cedar-wasm call.
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -18,7 +18,9 @@ import {
   isAuthorized,
   preparsePolicySet,
   preparseSchema,
+  schemaToJson,
   statefulIsAuthorized,
+  type StatefulAuthorizationCall,
 } from '@cedar-policy/cedar-wasm/nodejs';
 import {
   CITADEL_CEDAR_SCHEMA,
@@ -259,6 +261,62 @@ function coldSubsets(policies: Record<string, string>, requests: AuthorizationRe
   return { subsets: cold.length, p50Us: Math.round(percentile(cold, 0.5)) };
 }
 
+/**
+ * The floor under a decision: one `statefulIsAuthorized` call, the same one repeated, given
+ * a schema with only `document.read` (as the authorizer cuts it). `empty`: no entity, no
+ * policy, no context; `read`: what the authorizer hands Cedar for a member of group-3
+ * reading an internal document — the two entities trimmed, the five policies whose scopes
+ * match.
+ */
+function floorCalls(policies: Record<string, string>): Record<string, StatefulAuthorizationCall> {
+  const json = schemaToJson(CITADEL_CEDAR_SCHEMA);
+  if (json.type === 'failure') throw new Error('the schema has no JSON form');
+  const citadel = json.json.Citadel;
+  if (citadel === undefined) throw new Error('no Citadel namespace');
+  const readOnly = {
+    'document.read': citadel.actions['document.read'],
+    readOnly: citadel.actions.readOnly,
+  };
+  preparseSchema('bench-floor-schema', {
+    Citadel: { ...citadel, actions: readOnly },
+  } as typeof json.json);
+  preparsePolicySet('bench-floor-empty', { staticPolicies: {} });
+  const matching = [
+    'citadel/tenant-pin',
+    'citadel/tenant-isolation',
+    'citadel/members',
+    'citadel/document-owners',
+    'tenant/group-3-internal',
+  ];
+  preparsePolicySet('bench-floor-read', {
+    staticPolicies: Object.fromEntries(matching.map((id) => [id, policies[id] ?? ''])),
+  });
+  const tenant = citadelEntity('Tenant', TENANT);
+  const principal = citadelEntity('User', 'user-1');
+  const resource = citadelEntity('Document', 'doc-1');
+  const request = { principal, action: citadelAction('document.read'), resource, context: {} };
+  const call = { ...request, preparsedSchemaName: 'bench-floor-schema', validateRequest: true };
+  return {
+    empty: { ...call, entities: [], preparsedPolicySetId: 'bench-floor-empty' },
+    read: {
+      ...call,
+      preparsedPolicySetId: 'bench-floor-read',
+      entities: [
+        {
+          uid: principal,
+          attrs: { tenant },
+          parents: [citadelEntity('Group', 'group-3'), citadelEntity('Role', 'member')],
+        },
+        {
+          uid: resource,
+          attrs: { tenant, owner: citadelEntity('User', 'user-7'), classification: 'internal' },
+          parents: [],
+        },
+      ],
+    },
+  };
+}
+
 function withoutEntities(request: AuthorizationRequest): AuthorizationRequest {
   return {
     principal: request.principal,
@@ -322,6 +380,12 @@ function run() {
       'isAuthorized, schema and policies re-parsed (2 entities)',
       few,
       reparsingDecider(policies),
+    ),
+    ...Object.entries(floorCalls(policies)).map(([name, call]) =>
+      measure(`cedar-wasm floor, one call repeated: ${name}`, requests.closure, () => {
+        const answer = statefulIsAuthorized(call);
+        return answer.type === 'success' ? answer.response.decision : 'deny';
+      }),
     ),
   ];
   return {
