@@ -352,8 +352,10 @@ function checkedEntities(schema: Schema, entities: CedarEntity[]): Map<string, C
 /**
  * Builds an authorizer: the schema and the policy set are parsed once (and the policies
  * validated against the schema); each decision then costs one `statefulIsAuthorized` call,
- * given only the entities the request can reach (request-entities.ts) and only the policies
- * whose scopes match it (policy-scope.ts, policy-slices.ts).
+ * given only what can change its answer — the policies whose scopes match the request
+ * (policy-scope.ts, policy-slices.ts), the schema cut to its action (prepared-schema.ts),
+ * the entities it can reach (request-entities.ts) with the attributes those policies read
+ * (cedar-input-pruning.ts). Answers are Cedar's, exactly as with every policy and entity.
  *
  * @throws CedarPolicyError when a policy does not parse or validate.
  * @throws TypeError when the schema or the authorizer's entities are invalid.
