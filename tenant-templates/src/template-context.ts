@@ -1,0 +1,100 @@
+import { findTenantSlugProblem, TENANT_SLUG_PATTERN } from '@citadel/contracts';
+import type { IObjectMeta } from './kubernetes-types.ts';
+import { tenantSizing, type TenantSizing } from './service-sizing.ts';
+import {
+  type AppIdentity,
+  tenantLabels,
+  tenantNamespaceName,
+  tenantOwnerReferences,
+} from './tenant-labels.ts';
+import { TenantTemplateError } from './tenant-template-error.ts';
+import type { TenantTemplateInput } from './tenant-template-input.ts';
+
+/** The input, checked, with what every template derives from it computed once. */
+export interface TemplateContext extends TenantTemplateInput {
+  namespace: string;
+  sizing: TenantSizing;
+}
+
+/** The port every data-plane host listens on inside its pod. */
+export const SERVICE_CONTAINER_PORT = 8080;
+/** The port each tenant Service exposes. */
+export const SERVICE_PORT = 80;
+
+const LABEL_VALUE_PATTERN = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+function checkTenant(input: TenantTemplateInput): void {
+  const { spec, uid } = input.tenant;
+  const slugProblem = findTenantSlugProblem(spec.slug);
+  if (slugProblem) {
+    throw new TenantTemplateError('invalid-slug', `tenant slug ${spec.slug}: ${slugProblem}`);
+  }
+  if (!LABEL_VALUE_PATTERN.test(uid)) {
+    throw new TenantTemplateError('invalid-uid', `tenant uid is not a label value: ${uid}`);
+  }
+  if (spec.plan !== input.plan.id) {
+    throw new TenantTemplateError(
+      'plan-mismatch',
+      `tenant ${spec.slug} is on plan ${spec.plan}, not ${input.plan.id}`,
+    );
+  }
+}
+
+function checkParameters(input: TenantTemplateInput): void {
+  const { image, gateway, platformEndpoints } = input.parameters;
+  if (!/^[a-z0-9][a-z0-9._/:-]*$/.test(image.repository) || image.repository.includes('@')) {
+    throw new TenantTemplateError('invalid-image', `not an image repository: ${image.repository}`);
+  }
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(image.tag) || image.tag === 'latest') {
+    throw new TenantTemplateError('invalid-image', `image tag must be pinned: ${image.tag}`);
+  }
+  if (!TENANT_SLUG_PATTERN.test(gateway.namespace)) {
+    throw new TenantTemplateError('invalid-parameter', `gateway namespace ${gateway.namespace}`);
+  }
+  for (const endpoint of platformEndpoints) {
+    if (!TENANT_SLUG_PATTERN.test(endpoint.name) || !isPort(endpoint.port)) {
+      throw new TenantTemplateError('invalid-parameter', `platform endpoint ${endpoint.name}`);
+    }
+  }
+}
+
+function isPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 1 && port <= 65_535;
+}
+
+/** Checks the input and derives what the templates share; throws {@link TenantTemplateError}. */
+export function createTemplateContext(input: TenantTemplateInput): TemplateContext {
+  checkTenant(input);
+  checkParameters(input);
+  return {
+    ...input,
+    namespace: tenantNamespaceName(input.tenant.spec.slug),
+    sizing: tenantSizing(input.tenant, input.plan),
+  };
+}
+
+/** Metadata of a namespaced object in the tenant's namespace. */
+export function namespacedMeta(
+  context: TemplateContext,
+  name: string,
+  app: AppIdentity,
+): IObjectMeta {
+  const { labels, ownerReferences } = clusterMeta(context, name, app);
+  return {
+    name,
+    namespace: context.namespace,
+    labels,
+    ...(ownerReferences ? { ownerReferences } : {}),
+  };
+}
+
+/** Metadata of a cluster-scoped object (the Namespace). */
+export function clusterMeta(context: TemplateContext, name: string, app: AppIdentity): IObjectMeta {
+  return {
+    name,
+    labels: tenantLabels(context.tenant, app),
+    ...(context.parameters.ownedByTenant
+      ? { ownerReferences: tenantOwnerReferences(context.tenant) }
+      : {}),
+  };
+}

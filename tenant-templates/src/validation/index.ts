@@ -1,0 +1,2 @@
+export * from './kubernetes-object-problems.ts';
+export * from './tenant-manifest-models.ts';

@@ -1,0 +1,66 @@
+import { defaultTenantSpec, findPlan, type PlanDefinition } from '@citadel/contracts';
+import type { TenantTemplateInput, TenantTemplateParameters } from '../src/index.ts';
+
+export const PLAN_IDS = ['starter', 'business', 'enterprise'] as const;
+export type PlanId = (typeof PLAN_IDS)[number];
+
+export const DATABASE_CIDR = '10.20.0.0/24';
+export const GATEWAY_NAMESPACE = 'citadel-system';
+
+export function planById(id: PlanId): PlanDefinition {
+  const plan = findPlan(id);
+  if (!plan) throw new Error(`plan ${id} is missing from the catalog`);
+  return plan;
+}
+
+export function templateParameters(
+  overrides: Partial<TenantTemplateParameters> = {},
+): TenantTemplateParameters {
+  return {
+    image: { repository: 'registry.example.com/citadel/data-plane', tag: '1.4.2' },
+    gateway: { namespace: GATEWAY_NAMESPACE, podLabels: { 'app.kubernetes.io/name': 'gateway' } },
+    platformEndpoints: [
+      { name: 'database', port: 5432, destination: { cidr: DATABASE_CIDR } },
+      {
+        name: 'vector-store',
+        port: 19530,
+        destination: { namespace: 'milvus', podLabels: { 'app.kubernetes.io/name': 'milvus' } },
+      },
+      {
+        name: 'token-keys',
+        port: 8080,
+        destination: { namespace: GATEWAY_NAMESPACE, podLabels: { app: 'control-plane' } },
+      },
+    ],
+    databaseCredentials: {
+      host: 'postgres.citadel.internal',
+      port: 5432,
+      database: 'citadel_prod_acme',
+      username: 'citadel_prod_acme',
+      password: 'p@ss/word:with?odd&chars',
+    },
+    tokenIssuer: {
+      issuer: 'https://citadel.example.com',
+      jwksUrl: 'https://citadel.example.com/.well-known/jwks.json',
+    },
+    ownedByTenant: true,
+    ...overrides,
+  };
+}
+
+/** A tenant on `planId` exactly as the control plane creates one. */
+export function templateInput(
+  planId: PlanId,
+  overrides: { slug?: string; parameters?: Partial<TenantTemplateParameters> } = {},
+): TenantTemplateInput {
+  const plan = planById(planId);
+  const slug = overrides.slug ?? 'acme';
+  return {
+    tenant: {
+      uid: '6f1c1f0e-3c2a-4d3e-9a57-0b6f4b0f9d21',
+      spec: defaultTenantSpec({ slug, displayName: 'Acme', plan, region: 'eu-west-1' }),
+    },
+    plan,
+    parameters: templateParameters(overrides.parameters),
+  };
+}
