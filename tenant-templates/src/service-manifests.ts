@@ -27,9 +27,14 @@ import {
   TENANT_LABEL,
 } from './tenant-labels.ts';
 
-/** The taint and node label of a tenant's own GPU node group. */
+/**
+ * The taint key and node labels of a tenant's own GPU node group, as infra creates it
+ * (`infra/src/node-groups.ts`): taint `citadel.azora.dev/tenant=<slug>:NoSchedule`,
+ * labels `citadel.azora.dev/tenant=<slug>` and `citadel.azora.dev/pool=tenant-gpu`.
+ */
 export const GPU_NODE_GROUP_KEY = TENANT_LABEL;
-export const NODE_POOL_LABEL = 'citadel.azora.dev/node-pool';
+export const NODE_POOL_LABEL = 'citadel.azora.dev/pool';
+export const TENANT_GPU_POOL = 'tenant-gpu';
 export const GPU_RESOURCE = 'nvidia.com/gpu';
 
 /** A non-root user and group no base image assigns to anything. */
@@ -103,10 +108,9 @@ function container(context: TemplateContext, sizing: ServiceSizing): IContainer 
 function gpuPlacement(context: TemplateContext): Pick<IPodSpec, 'tolerations' | 'nodeSelector'> {
   const slug = context.tenant.spec.slug;
   return {
-    nodeSelector: { [GPU_NODE_GROUP_KEY]: slug, [NODE_POOL_LABEL]: 'gpu' },
+    nodeSelector: { [GPU_NODE_GROUP_KEY]: slug, [NODE_POOL_LABEL]: TENANT_GPU_POOL },
     tolerations: [
       { key: GPU_NODE_GROUP_KEY, operator: 'Equal', value: slug, effect: 'NoSchedule' },
-      { key: GPU_RESOURCE, operator: 'Exists', effect: 'NoSchedule' },
     ],
   };
 }

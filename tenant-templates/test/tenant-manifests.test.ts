@@ -226,18 +226,22 @@ describe('GPU entitlement', () => {
   it('places enterprise GPU services on the tenant’s own tainted GPU nodes, and nothing else', () => {
     for (const { name, spec } of podSpecs(render('enterprise'))) {
       const gpu = (GPU_SERVICES as readonly string[]).includes(name);
-      expect(spec.nodeSelector?.['citadel.azora.dev/tenant'], name).toBe(gpu ? 'acme' : undefined);
-      expect(spec.tolerations ?? [], name).toEqual(
+      expect(spec.nodeSelector, name).toEqual(
         gpu
-          ? expect.arrayContaining([
+          ? { 'citadel.azora.dev/tenant': 'acme', 'citadel.azora.dev/pool': 'tenant-gpu' }
+          : undefined,
+      );
+      expect(spec.tolerations, name).toEqual(
+        gpu
+          ? [
               {
                 key: 'citadel.azora.dev/tenant',
                 operator: 'Equal',
                 value: 'acme',
                 effect: 'NoSchedule',
               },
-            ])
-          : [],
+            ]
+          : undefined,
       );
       expect(spec.containers[0]?.resources?.limits?.[GPU_RESOURCE], name).toBe(
         gpu ? '1' : undefined,
