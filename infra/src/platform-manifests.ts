@@ -1,0 +1,378 @@
+import { type IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { type INamespace } from 'kubernetes-models/v1/Namespace';
+import { type ISecret } from 'kubernetes-models/v1/Secret';
+import { type IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import { type IService } from 'kubernetes-models/v1/Service';
+import { type IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { type IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import { type IIngress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
+import { type IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { type IClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
+import { type IClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
+import { type IPolicyRule } from 'kubernetes-models/rbac.authorization.k8s.io/v1/PolicyRule';
+import { type IRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { type IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import { NODE_POOL_LABEL } from './node-groups.ts';
+
+/**
+ * The platform's Kubernetes objects as pure functions of plain values: what the workloads
+ * component applies, and what the tests validate against the Kubernetes schemas.
+ */
+
+export const SYSTEM_NAMESPACE = 'citadel-system';
+export const TENANT_API_GROUP = 'citadel.azora.dev';
+/** The annotation IRSA reads on a service account. */
+export const IRSA_ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
+/** Non-root user and group of the platform images. */
+const RUN_AS = 10001;
+
+export type PlatformComponent = 'control-plane' | 'operator';
+
+/** The ConfigMap and Secret every platform pod reads its environment from. */
+export const PLATFORM_ENVIRONMENT_NAME = 'citadel-platform';
+
+export function componentName(component: PlatformComponent): string {
+  return `citadel-${component}`;
+}
+
+export function componentLabels(component: PlatformComponent): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': componentName(component),
+    'app.kubernetes.io/component': component,
+    'app.kubernetes.io/part-of': 'citadel',
+  };
+}
+
+function selectorLabels(component: PlatformComponent): Record<string, string> {
+  return { 'app.kubernetes.io/name': componentName(component) };
+}
+
+/** A namespace whose pods must meet a Pod Security Standard level. */
+export function namespaceManifest(
+  name: string,
+  podSecurity: 'restricted' | 'baseline',
+): INamespace {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name,
+      labels: {
+        'app.kubernetes.io/part-of': 'citadel',
+        'pod-security.kubernetes.io/enforce': podSecurity,
+        'pod-security.kubernetes.io/audit': 'restricted',
+        'pod-security.kubernetes.io/warn': 'restricted',
+      },
+    },
+  };
+}
+
+/** A service account whose pods assume `roleArn` through IRSA. */
+export function serviceAccountManifest(
+  component: PlatformComponent,
+  roleArn: string,
+): IServiceAccount {
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: {
+      name: componentName(component),
+      namespace: SYSTEM_NAMESPACE,
+      labels: componentLabels(component),
+      annotations: { [IRSA_ROLE_ANNOTATION]: roleArn },
+    },
+  };
+}
+
+/** Non-secret settings of the platform pods. */
+export function platformConfigMapManifest(data: Record<string, string>): IConfigMap {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: PLATFORM_ENVIRONMENT_NAME,
+      namespace: SYSTEM_NAMESPACE,
+      labels: { 'app.kubernetes.io/part-of': 'citadel' },
+    },
+    data,
+  };
+}
+
+export interface WorkloadSpec {
+  component: PlatformComponent;
+  image: string;
+  replicas: number;
+  port: number;
+  /** Probed at `/healthz` (liveness) and `/readyz` (readiness). */
+  resources: { cpu: string; memory: string };
+}
+
+/** The restricted Pod Security Standard, met by every platform pod. */
+function podSpec(spec: WorkloadSpec): IPodSpec {
+  return {
+    serviceAccountName: componentName(spec.component),
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: RUN_AS,
+      runAsGroup: RUN_AS,
+      fsGroup: RUN_AS,
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    nodeSelector: { [NODE_POOL_LABEL]: 'system' },
+    topologySpreadConstraints: [
+      {
+        maxSkew: 1,
+        topologyKey: 'topology.kubernetes.io/zone',
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: { matchLabels: selectorLabels(spec.component) },
+      },
+    ],
+    containers: [
+      {
+        name: spec.component,
+        image: spec.image,
+        imagePullPolicy: 'IfNotPresent',
+        ports: [{ name: 'http', containerPort: spec.port, protocol: 'TCP' }],
+        envFrom: [
+          { configMapRef: { name: PLATFORM_ENVIRONMENT_NAME } },
+          { secretRef: { name: PLATFORM_ENVIRONMENT_NAME } },
+        ],
+        env: [{ name: 'PORT', value: String(spec.port) }],
+        resources: {
+          requests: { cpu: spec.resources.cpu, memory: spec.resources.memory },
+          limits: { memory: spec.resources.memory },
+        },
+        livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10 },
+        readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5 },
+        securityContext: {
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          runAsNonRoot: true,
+          capabilities: { drop: ['ALL'] },
+          seccompProfile: { type: 'RuntimeDefault' },
+        },
+        volumeMounts: [
+          { name: 'tmp', mountPath: '/tmp' },
+          { name: 'data', mountPath: '/var/lib/citadel' },
+        ],
+      },
+    ],
+    volumes: [
+      { name: 'tmp', emptyDir: {} },
+      { name: 'data', emptyDir: {} },
+    ],
+  };
+}
+
+export function deploymentManifest(spec: WorkloadSpec): IDeployment {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: componentName(spec.component),
+      namespace: SYSTEM_NAMESPACE,
+      labels: componentLabels(spec.component),
+    },
+    spec: {
+      replicas: spec.replicas,
+      selector: { matchLabels: selectorLabels(spec.component) },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels: componentLabels(spec.component) },
+        spec: podSpec(spec),
+      },
+    },
+  };
+}
+
+/** A ClusterIP service in front of a component's `http` port. */
+export function serviceManifest(component: PlatformComponent, port: number): IService {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: componentName(component),
+      namespace: SYSTEM_NAMESPACE,
+      labels: componentLabels(component),
+    },
+    spec: {
+      type: 'ClusterIP',
+      selector: selectorLabels(component),
+      ports: [{ name: 'http', port, targetPort: 'http', protocol: 'TCP' }],
+    },
+  };
+}
+
+/** Keeps at least one pod of a component through voluntary disruptions (node drains, upgrades). */
+export function podDisruptionBudgetManifest(component: PlatformComponent): IPodDisruptionBudget {
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: {
+      name: componentName(component),
+      namespace: SYSTEM_NAMESPACE,
+      labels: componentLabels(component),
+    },
+    spec: { minAvailable: 1, selector: { matchLabels: selectorLabels(component) } },
+  };
+}
+
+/** The public entry: `https://<host>/` to the control plane (API, console, tenant gateway). */
+export function ingressManifest(input: {
+  host: string;
+  ingressClassName: string;
+  tlsSecretName: string;
+}): IIngress {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: {
+      name: componentName('control-plane'),
+      namespace: SYSTEM_NAMESPACE,
+      labels: componentLabels('control-plane'),
+    },
+    spec: {
+      ingressClassName: input.ingressClassName,
+      tls: [{ hosts: [input.host], secretName: input.tlsSecretName }],
+      rules: [
+        {
+          host: input.host,
+          http: {
+            paths: [
+              {
+                path: '/',
+                pathType: 'Prefix',
+                backend: {
+                  service: { name: componentName('control-plane'), port: { name: 'http' } },
+                },
+              },
+            ],
+          },
+        },
+      ],
+    },
+  };
+}
+
+const READ = ['get', 'list', 'watch'];
+const MANAGE = [...READ, 'create', 'update', 'patch', 'delete'];
+
+/**
+ * What the control plane may do in the cluster: record tenants' desired state and read their
+ * status. Nothing else: the operator does the rest.
+ */
+export const CONTROL_PLANE_RULES: IPolicyRule[] = [
+  { apiGroups: [TENANT_API_GROUP], resources: ['tenants'], verbs: MANAGE },
+  { apiGroups: [TENANT_API_GROUP], resources: ['tenants/status'], verbs: ['get'] },
+];
+
+/**
+ * What the operator may do: reconcile tenants (status, finalizers) and manage exactly the kinds
+ * of object the tenant templates create in a tenant's namespace. No wildcard, no nodes, no CRDs,
+ * no cluster roles, no pods/exec.
+ */
+export const OPERATOR_RULES: IPolicyRule[] = [
+  { apiGroups: [TENANT_API_GROUP], resources: ['tenants'], verbs: [...READ, 'update', 'patch'] },
+  {
+    apiGroups: [TENANT_API_GROUP],
+    resources: ['tenants/status'],
+    verbs: ['get', 'update', 'patch'],
+  },
+  { apiGroups: [TENANT_API_GROUP], resources: ['tenants/finalizers'], verbs: ['update'] },
+  {
+    apiGroups: [''],
+    resources: [
+      'namespaces',
+      'resourcequotas',
+      'limitranges',
+      'serviceaccounts',
+      'secrets',
+      'configmaps',
+      'services',
+    ],
+    verbs: MANAGE,
+  },
+  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: MANAGE },
+  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: MANAGE },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: MANAGE },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: MANAGE },
+  { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+];
+
+/** Leader election among operator replicas, in the system namespace only. */
+export const OPERATOR_LEADER_ELECTION_RULES: IPolicyRule[] = [
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+];
+
+export function clusterRoleManifest(
+  component: PlatformComponent,
+  rules: IPolicyRule[],
+): IClusterRole {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: componentName(component), labels: componentLabels(component) },
+    rules,
+  };
+}
+
+function subject(component: PlatformComponent): {
+  kind: string;
+  name: string;
+  namespace: string;
+} {
+  return { kind: 'ServiceAccount', name: componentName(component), namespace: SYSTEM_NAMESPACE };
+}
+
+export function clusterRoleBindingManifest(component: PlatformComponent): IClusterRoleBinding {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: componentName(component), labels: componentLabels(component) },
+    roleRef: {
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: componentName(component),
+    },
+    subjects: [subject(component)],
+  };
+}
+
+export function leaderElectionRoleManifest(): IRole {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: {
+      name: `${componentName('operator')}-leader-election`,
+      namespace: SYSTEM_NAMESPACE,
+      labels: componentLabels('operator'),
+    },
+    rules: OPERATOR_LEADER_ELECTION_RULES,
+  };
+}
+
+export function leaderElectionRoleBindingManifest(): IRoleBinding {
+  const name = `${componentName('operator')}-leader-election`;
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name, namespace: SYSTEM_NAMESPACE, labels: componentLabels('operator') },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+    subjects: [subject('operator')],
+  };
+}
+
+/** Secret settings of the platform pods (`DATABASE_URL`, `REDIS_URL`, `CITADEL_ADMIN_TOKEN`). */
+export function platformSecretManifest(stringData: Record<string, string>): ISecret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: PLATFORM_ENVIRONMENT_NAME,
+      namespace: SYSTEM_NAMESPACE,
+      labels: { 'app.kubernetes.io/part-of': 'citadel' },
+    },
+    type: 'Opaque',
+    stringData,
+  };
+}
