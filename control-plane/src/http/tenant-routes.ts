@@ -35,14 +35,13 @@ function slugOf(request: Request): string {
 
 /** An admin action by the operator or a console account, as the audit log records it. */
 function adminAction(
-  request: Request,
-  response: Response,
+  actor: AuditEvent['actor'],
   action: string,
   target: AuditEvent['target'],
   details: AuditEvent['details'] = {},
 ): AuditEvent {
   return {
-    actor: auditActorOf(response, request.ip),
+    actor,
     action,
     target,
     outcome: 'success',
@@ -63,8 +62,7 @@ export function createTenantRouter(deps: TenantRoutesDeps): Router {
     deps.audit?.record(
       tenant.metadata.uid,
       adminAction(
-        request,
-        response,
+        auditActorOf(response, request.ip),
         action,
         { type: 'tenant', id: tenant.metadata.uid },
         {
@@ -121,8 +119,7 @@ export function createTenantRouter(deps: TenantRoutesDeps): Router {
     await deps.audit?.record(
       record.tenantId,
       adminAction(
-        request,
-        response,
+        auditActorOf(response, request.ip),
         AUDIT_ACTIONS.apiKeyIssued,
         { type: 'api-key', id: record.id },
         {
@@ -155,7 +152,7 @@ export function createTenantRouter(deps: TenantRoutesDeps): Router {
       const tenant = await tenants.get(slug);
       await deps.audit.record(
         tenant.metadata.uid,
-        adminAction(request, response, AUDIT_ACTIONS.apiKeyRevoked, {
+        adminAction(auditActorOf(response, request.ip), AUDIT_ACTIONS.apiKeyRevoked, {
           type: 'api-key',
           id: request.params.keyId,
         }),
