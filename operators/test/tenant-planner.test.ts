@@ -233,4 +233,77 @@ describe('planTenant', () => {
     expect(plan.actions[0]).toEqual({ component: 'database', type: 'ensure-role' });
     expect(plan.actions.some((action) => action.component === 'keys')).toBe(false);
   });
+  describe('drivers that keep many objects (Kubernetes)', () => {
+    it('re-applies the isolation boundary and the services when their objects drifted', () => {
+      const observed = everythingReady();
+      observed.namespace = { exists: true, drift: ['ResourceQuota/tenant-quota'] };
+      observed.services = { ...observed.services, drift: ['Deployment/library'] };
+      const plan = planTenant(tenant(), observed, NOW);
+      expect(actionNames(plan)).toEqual(['namespace:ensure', 'services:start']);
+      const conditions = Object.fromEntries(plan.conditions.map((c) => [c.type, c]));
+      expect(conditions.NamespaceReady).toMatchObject({ status: 'False', reason: 'Drifted' });
+      expect(conditions.ServicesReady).toMatchObject({
+        status: 'False',
+        reason: 'Drifted',
+        message: 'missing or changed: Deployment/library',
+      });
+      expect(plan.phase).toBe('Provisioning');
+    });
+
+    it('applies the suspended services again when they drifted while suspended', () => {
+      const observed = everythingReady();
+      observed.database.loginAllowed = false;
+      observed.services = { ...observed.services, state: 'stopped', drift: ['Deployment/sapiens'] };
+      expect(actionNames(planTenant(tenant({ suspended: true }), observed, NOW))).toEqual([
+        'services:stop',
+      ]);
+    });
+
+    it('reports running services the way the driver describes them', () => {
+      const observed = everythingReady();
+      observed.services.runningAs = { reason: 'Applied', message: 'objects applied and read back' };
+      const plan = planTenant(tenant(), observed, NOW);
+      expect(plan.conditions.find((c) => c.type === 'ServicesReady')).toMatchObject({
+        status: 'True',
+        reason: 'Applied',
+        message: 'objects applied and read back',
+      });
+      expect(plan.phase).toBe('Ready');
+    });
+
+    it('creates the cloud key before the first data key, and blocks readiness until it is', () => {
+      const observed = nothingObserved();
+      observed.keys.cloudKey = { state: 'absent', message: 'stack tenant-acme not deployed' };
+      expect(actionNames(planTenant(tenant(), observed, NOW)).slice(0, 3)).toEqual([
+        'namespace:ensure',
+        'keys:ensure-cloud-key',
+        'keys:create-version',
+      ]);
+      const ready = everythingReady();
+      ready.keys.cloudKey = { state: 'outdated', message: 'rotation period changed' };
+      const plan = planTenant(tenant(), ready, NOW);
+      expect(actionNames(plan)).toEqual(['keys:ensure-cloud-key']);
+      expect(plan.conditions.find((c) => c.type === 'KeysReady')).toMatchObject({
+        status: 'False',
+        reason: 'CloudKeyOutdated',
+      });
+    });
+
+    it('removes a Milvus store and the cloud key on deletion; a pgvector store goes with its database', () => {
+      const observed = exported(everythingReady());
+      observed.services.state = 'stopped';
+      observed.vectorStore = { ready: true, engine: 'milvus' };
+      observed.keys = { versions: [], cloudKey: { state: 'ready', message: 'key ready' } };
+      expect(actionNames(planTenant(tenant({ deleting: true }), observed, NOW))).toEqual([
+        'vectorStore:remove',
+        'database:remove',
+        'keys:remove',
+        'namespace:remove',
+      ]);
+      observed.vectorStore = { ready: true, engine: 'pgvector' };
+      expect(actionNames(planTenant(tenant({ deleting: true }), observed, NOW))).not.toContain(
+        'vectorStore:remove',
+      );
+    });
+  });
 });

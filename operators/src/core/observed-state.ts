@@ -4,6 +4,12 @@
  */
 export interface ObservedNamespace {
   exists: boolean;
+  /**
+   * Objects of the isolation boundary that are missing or differ from what the spec renders
+   * (e.g. `ResourceQuota/tenant-quota`). Drivers that keep more than one object (Kubernetes)
+   * report it, so the planner re-applies them; absent means nothing to report.
+   */
+  drift?: readonly string[];
 }
 
 export interface ObservedDataKeyVersion {
@@ -13,8 +19,17 @@ export interface ObservedDataKeyVersion {
   createdAt: Date;
 }
 
+/** A key held by a cloud KMS for the tenant (the Kubernetes platform's Pulumi tenant stack). */
+export interface ObservedCloudKey {
+  /** `absent`: no such key; `outdated`: it exists but differs from the spec; `ready`. */
+  state: 'absent' | 'outdated' | 'ready';
+  message: string;
+}
+
 export interface ObservedKeys {
   versions: ObservedDataKeyVersion[];
+  /** Only where the platform keeps a cloud key per tenant; absent on the local platform. */
+  cloudKey?: ObservedCloudKey;
 }
 
 export interface ObservedDatabase {
@@ -30,8 +45,11 @@ export interface ObservedDatabase {
 
 export interface ObservedVectorStore {
   ready: boolean;
-  /** `pgvector` when the extension is installed, `exact` when the services search exactly. */
-  engine: 'pgvector' | 'exact' | undefined;
+  /**
+   * `pgvector` when the extension is installed, `exact` when the services search exactly,
+   * `milvus` when the tenant's vectors live in a Milvus database of their own.
+   */
+  engine: 'pgvector' | 'exact' | 'milvus' | undefined;
 }
 
 export interface ObservedServices {
@@ -41,6 +59,13 @@ export interface ObservedServices {
   restarts: number;
   /** Why the host last stopped unexpectedly. */
   lastError: string | undefined;
+  /** Objects that are missing or differ from what the spec renders (Kubernetes drivers). */
+  drift?: readonly string[];
+  /**
+   * How the driver describes `running`, when it means something narrower than serving: the
+   * Kubernetes driver reports its objects applied and read back, not pods available.
+   */
+  runningAs?: { reason: string; message: string };
 }
 
 export interface ObservedGpuPool {

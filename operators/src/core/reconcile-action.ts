@@ -9,6 +9,8 @@ export interface NamespaceAction {
 
 export type KeysAction =
   | { component: 'keys'; type: 'create-version'; version: number }
+  /** Creates or updates the tenant's cloud key (where the platform keeps one). */
+  | { component: 'keys'; type: 'ensure-cloud-key' }
   | { component: 'keys'; type: 'remove' };
 
 export interface DatabaseAction {
@@ -24,7 +26,8 @@ export interface DatabaseAction {
 
 export interface VectorStoreAction {
   component: 'vectorStore';
-  type: 'ensure';
+  /** `remove` only for stores outside the tenant's database (Milvus): the rest go with it. */
+  type: 'ensure' | 'remove';
 }
 
 export interface ServicesAction {

@@ -29,7 +29,29 @@ export function isKeyRotationDue(spec: TenantSpec, createdAt: Date, now: Date): 
   return ageMs >= spec.resources.keys.rotationDays * 24 * 60 * 60 * 1000;
 }
 
+/** `Kind/name, Kind/name` — at most five, then how many more. */
+function listDrift(drift: readonly string[]): string {
+  const shown = drift.slice(0, 5).join(', ');
+  return drift.length > 5 ? `${shown} and ${drift.length - 5} more` : shown;
+}
+
+/** `Drifted` for a component whose driver reported objects missing or changed, if any. */
+function driftCondition(
+  type: TenantConditionType,
+  drift: readonly string[] = [],
+): ConditionDraft | undefined {
+  if (drift.length === 0) return undefined;
+  return {
+    type,
+    status: 'False',
+    reason: 'Drifted',
+    message: `missing or changed: ${listDrift(drift)}`,
+  };
+}
+
 function namespaceCondition(observed: ObservedTenant): ConditionDraft {
+  const drifted = driftCondition('NamespaceReady', observed.namespace.drift);
+  if (observed.namespace.exists && drifted) return drifted;
   return observed.namespace.exists
     ? {
         type: 'NamespaceReady',
@@ -41,6 +63,11 @@ function namespaceCondition(observed: ObservedTenant): ConditionDraft {
 }
 
 function keysCondition(spec: TenantSpec, observed: ObservedTenant, now: Date): ConditionDraft {
+  const { cloudKey } = observed.keys;
+  if (cloudKey && cloudKey.state !== 'ready') {
+    const reason = cloudKey.state === 'absent' ? 'CloudKeyPending' : 'CloudKeyOutdated';
+    return { type: 'KeysReady', status: 'False', reason, message: cloudKey.message };
+  }
   const active = observed.keys.versions.find((version) => version.active);
   if (!active) {
     return { type: 'KeysReady', status: 'False', reason: 'Pending', message: 'no active data key' };
@@ -115,6 +142,14 @@ function vectorStoreCondition(observed: ObservedTenant): ConditionDraft {
       message: 'not created yet',
     };
   }
+  if (store.engine === 'milvus') {
+    return {
+      type: 'VectorStoreReady',
+      status: 'True',
+      reason: 'Milvus',
+      message: "the tenant's own Milvus database",
+    };
+  }
   return store.engine === 'pgvector'
     ? {
         type: 'VectorStoreReady',
@@ -130,25 +165,31 @@ function vectorStoreCondition(observed: ObservedTenant): ConditionDraft {
       };
 }
 
+function suspendedServicesCondition(observed: ObservedTenant): ConditionDraft {
+  return observed.services.state === 'stopped'
+    ? {
+        type: 'ServicesReady',
+        status: 'False',
+        reason: 'Suspended',
+        message: 'stopped while suspended',
+      }
+    : {
+        type: 'ServicesReady',
+        status: 'False',
+        reason: 'Stopping',
+        message: 'stopping for suspension',
+      };
+}
+
 function servicesCondition(spec: TenantSpec, observed: ObservedTenant): ConditionDraft {
   const services = observed.services;
-  if (spec.suspended) {
-    return services.state === 'stopped'
-      ? {
-          type: 'ServicesReady',
-          status: 'False',
-          reason: 'Suspended',
-          message: 'stopped while suspended',
-        }
-      : {
-          type: 'ServicesReady',
-          status: 'False',
-          reason: 'Stopping',
-          message: 'stopping for suspension',
-        };
-  }
+  if (spec.suspended) return suspendedServicesCondition(observed);
+  const drifted = driftCondition('ServicesReady', services.drift);
+  if (drifted) return drifted;
   switch (services.state) {
     case 'running':
+      if (services.runningAs)
+        return { type: 'ServicesReady', status: 'True', ...services.runningAs };
       return {
         type: 'ServicesReady',
         status: 'True',

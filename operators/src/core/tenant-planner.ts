@@ -23,6 +23,19 @@ export interface TenantPlan {
 }
 
 function planKeys(spec: TenantSpec, observed: ObservedTenant, now: Date): ReconcileAction[] {
+  const { cloudKey } = observed.keys;
+  // The cloud key comes first: on such platforms the data keys are wrapped under it.
+  const cloud: ReconcileAction[] =
+    cloudKey && cloudKey.state !== 'ready' ? [{ component: 'keys', type: 'ensure-cloud-key' }] : [];
+  return [...cloud, ...planDataKeys(spec, observed, now)];
+}
+
+/** Whether a driver reported objects that are missing or differ from the spec. */
+export function hasDrift(observed: { drift?: readonly string[] }): boolean {
+  return (observed.drift?.length ?? 0) > 0;
+}
+
+function planDataKeys(spec: TenantSpec, observed: ObservedTenant, now: Date): ReconcileAction[] {
   const versions = observed.keys.versions;
   const active = versions.find((version) => version.active);
   const nextVersion = Math.max(0, ...versions.map((version) => version.version)) + 1;
@@ -47,21 +60,31 @@ function planDatabase(spec: TenantSpec, observed: ObservedTenant): ReconcileActi
   return actions;
 }
 
+function planServices(spec: TenantSpec, observed: ObservedTenant): ReconcileAction[] {
+  const services = observed.services;
+  if (!spec.suspended) {
+    const start = services.state === 'stopped' || hasDrift(services);
+    return start ? [{ component: 'services', type: 'start' }] : [];
+  }
+  // Stop serving first, then close the database to the tenant's role.
+  const actions: ReconcileAction[] = [];
+  if (services.state !== 'stopped' || hasDrift(services)) {
+    actions.push({ component: 'services', type: 'stop' });
+  }
+  if (observed.database.loginAllowed) actions.push({ component: 'database', type: 'deny-login' });
+  return actions;
+}
+
 /** Actions that bring a live (not deleting) tenant to its spec, in dependency order. */
 function planLive(spec: TenantSpec, observed: ObservedTenant, now: Date): ReconcileAction[] {
   const actions: ReconcileAction[] = [];
-  if (!observed.namespace.exists) actions.push({ component: 'namespace', type: 'ensure' });
+  if (!observed.namespace.exists || hasDrift(observed.namespace)) {
+    actions.push({ component: 'namespace', type: 'ensure' });
+  }
   actions.push(...planKeys(spec, observed, now));
   actions.push(...planDatabase(spec, observed));
   if (!observed.vectorStore.ready) actions.push({ component: 'vectorStore', type: 'ensure' });
-  if (spec.suspended) {
-    // Stop serving first, then close the database to the tenant's role.
-    if (observed.services.state !== 'stopped')
-      actions.push({ component: 'services', type: 'stop' });
-    if (observed.database.loginAllowed) actions.push({ component: 'database', type: 'deny-login' });
-  } else if (observed.services.state === 'stopped') {
-    actions.push({ component: 'services', type: 'start' });
-  }
+  actions.push(...planServices(spec, observed));
   const gpu = observed.gpuPool;
   if (gpu.available && spec.resources.gpuPool.enabled && !gpu.ready) {
     actions.push({ component: 'gpuPool', type: 'ensure' });
@@ -86,11 +109,24 @@ function planDeletion(observed: ObservedTenant): ReconcileAction[] {
     actions.push({ component: 'dataExport', type: 'export' });
     return actions;
   }
+  return [...actions, ...planRemovals(observed)];
+}
+
+/** Once the data is exported: everything the tenant owns, keys and boundary last. */
+function planRemovals(observed: ObservedTenant): ReconcileAction[] {
+  const actions: ReconcileAction[] = [];
   if (observed.gpuPool.available && observed.gpuPool.ready) {
     actions.push({ component: 'gpuPool', type: 'remove' });
   }
+  // A store outside the tenant's database does not go with it.
+  if (observed.vectorStore.engine === 'milvus') {
+    actions.push({ component: 'vectorStore', type: 'remove' });
+  }
   if (hasDatabaseResources(observed)) actions.push({ component: 'database', type: 'remove' });
-  if (observed.keys.versions.length > 0) actions.push({ component: 'keys', type: 'remove' });
+  const cloudKeyLeft = (observed.keys.cloudKey?.state ?? 'absent') !== 'absent';
+  if (observed.keys.versions.length > 0 || cloudKeyLeft) {
+    actions.push({ component: 'keys', type: 'remove' });
+  }
   if (observed.namespace.exists) actions.push({ component: 'namespace', type: 'remove' });
   return actions;
 }

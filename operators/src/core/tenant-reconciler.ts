@@ -26,6 +26,12 @@ export interface TenantReconcilerDeps {
   endpointsFor(tenant: TenantResource, observed: ObservedTenant): TenantEndpoints;
   logger: ReconcileLogger;
   now?: () => Date;
+  /**
+   * The finalizer this reconciler holds and removes once a deleted tenant owns nothing:
+   * {@link TENANT_FINALIZER} by default (the control plane's store); the Kubernetes
+   * operator holds its own.
+   */
+  finalizer?: string;
 }
 
 /** What the work queue should do with the tenant after a pass. */
@@ -270,7 +276,8 @@ export function createTenantReconciler(deps: TenantReconcilerDeps) {
   ): Promise<ReconcileResult> {
     if (plan.phase === 'Deleting') {
       await writePlanStatus(tenant, plan, observed);
-      await deps.store.removeFinalizer(tenant.metadata.name, tenant.metadata.uid, TENANT_FINALIZER);
+      const finalizer = deps.finalizer ?? TENANT_FINALIZER;
+      await deps.store.removeFinalizer(tenant.metadata.name, tenant.metadata.uid, finalizer);
       deps.logger.info({ tenant: tenant.metadata.name }, 'tenant deleted; no resources left');
       return { requeueAfterMs: undefined };
     }

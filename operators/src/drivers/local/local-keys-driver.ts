@@ -47,6 +47,9 @@ export function createLocalKeysDriver(
           }
           return;
         }
+        case 'ensure-cloud-key':
+          // Never planned here: the local platform reports no cloud key.
+          return;
         case 'remove':
           await secrets.deleteDataKeys(tenant.uid);
           return;

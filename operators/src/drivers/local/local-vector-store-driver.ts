@@ -125,8 +125,9 @@ export function createLocalVectorStoreDriver(
       if (!observed) readyCache.delete(tenant.slug);
       return observed ?? NOT_READY;
     },
-    // `ensure` is the only vector store action.
-    async apply(tenant) {
+    async apply(tenant, action) {
+      // `remove` is for stores outside the database; this one is dropped with it.
+      if (action.type === 'remove') return;
       const done = await withTenantDatabase(tenant, async (client, roleName, databaseOid) => {
         await ensureExtension(tenant, client);
         await ensureSchema(client, roleName);
