@@ -11,7 +11,8 @@ let running: PlatformProcess | undefined;
 
 afterAll(async () => {
   await running?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  // The embedded server may still be flushing its last WAL segment as it exits.
+  if (dataDir) await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 async function tenantPhase(base: string, token: string, slug: string): Promise<string | undefined> {
