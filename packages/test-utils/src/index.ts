@@ -5,3 +5,6 @@ export * from './wait-for.ts';
 export * from './drop-platform-resources.ts';
 export * from './query-rows.ts';
 export * from './citadel-cli-process.ts';
+export * from './test-peers.ts';
+export * from './kube-api-server.ts';
+export * from './pulumi-peer.ts';
