@@ -9,6 +9,11 @@ export interface HostEnvironment {
   /** 0 picks a free port. */
   port: number;
   /**
+   * The address to listen on (`HOST`): 127.0.0.1 by default — on one machine only the
+   * platform's gateway reaches a host; in a pod, 0.0.0.0 behind the tenant's NetworkPolicy.
+   */
+  listenHost: string;
+  /**
    * Where the platform's token keys are (`CITADEL_TOKEN_ISSUER`, `CITADEL_TOKEN_JWKS_URL`);
    * without them the host answers health checks only.
    */
@@ -48,10 +53,25 @@ export function readHostEnvironment(
   }
   const services = readServices(env.CITADEL_SERVICES, problems);
   const port = readPort(env.PORT, problems);
+  const listenHost = readListenHost(env.HOST, problems);
   const tokens = readTokenIssuer(env, problems);
 
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, environment: { tenantSlug, tenantId, databaseUrl, services, port, tokens } };
+  return {
+    ok: true,
+    environment: { tenantSlug, tenantId, databaseUrl, services, port, listenHost, tokens },
+  };
+}
+
+const IPV4_PATTERN = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+/** An IP address to bind (IPv4 dotted or IPv6 with a colon); hostnames are refused. */
+function readListenHost(value: string | undefined, problems: string[]): string {
+  const host = value?.trim() ?? '';
+  if (host === '') return '127.0.0.1';
+  if (IPV4_PATTERN.test(host) || (host.includes(':') && /^[0-9a-fA-F:.]+$/.test(host))) return host;
+  problems.push(`HOST ${JSON.stringify(host)} is not an IP address to listen on`);
+  return '127.0.0.1';
 }
 
 /** Both variables or neither: half a configuration would fail every request, silently. */

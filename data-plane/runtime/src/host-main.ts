@@ -66,7 +66,7 @@ process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
 
 try {
-  const port = await host.listen(config.port);
+  const port = await host.listen(config.port, config.listenHost);
   logger.info({ port, services: config.services }, 'data-plane host listening');
   if (process.send && process.connected) process.send({ type: 'ready', port });
 } catch (error) {

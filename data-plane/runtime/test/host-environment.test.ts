@@ -20,7 +20,23 @@ describe('readHostEnvironment', () => {
         databaseUrl: valid.CITADEL_TENANT_DATABASE_URL,
         services: ['library', 'orchestrator'],
         port: 0,
+        listenHost: '127.0.0.1',
       },
+    });
+  });
+
+  it('listens on HOST when given an IP address (a pod), and refuses names', () => {
+    expect(readHostEnvironment({ ...valid, HOST: '0.0.0.0' })).toMatchObject({
+      ok: true,
+      environment: { listenHost: '0.0.0.0' },
+    });
+    expect(readHostEnvironment({ ...valid, HOST: '::' })).toMatchObject({
+      ok: true,
+      environment: { listenHost: '::' },
+    });
+    expect(readHostEnvironment({ ...valid, HOST: 'evil.example' })).toEqual({
+      ok: false,
+      problems: ['HOST "evil.example" is not an IP address to listen on'],
     });
   });
 
