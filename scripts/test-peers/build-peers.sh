@@ -76,6 +76,9 @@ prepare_embedded_schema() {
 }
 
 summary=()
+staging=""
+# A failed build leaves no half-written peer directory behind.
+trap 'if [ -n "$staging" ]; then rm -rf "$staging"; fi' EXIT
 while IFS=$'\t' read -r name wrapper module version package binary ldflags display prepare; do
   is_wanted "$name" || continue
   wrapper_dir="$here/$wrapper"
