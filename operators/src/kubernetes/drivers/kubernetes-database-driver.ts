@@ -1,0 +1,89 @@
+import {
+  DATABASE_CREDENTIALS_SECRET,
+  tenantNamespaceName,
+  type DatabaseCredentials,
+} from '@citadel/tenant-templates';
+import type { ObservedDatabase } from '../../core/observed-state.ts';
+import type { DatabaseAction } from '../../core/reconcile-action.ts';
+import type { ComponentDriver, TenantRef } from '../../core/tenant-drivers.ts';
+import type { TenantDatabaseCredentials } from '../../drivers/local/tenant-database-credentials.ts';
+import { findDrift, objectKey } from '../manifest-drift.ts';
+import type { ServerSideApplier } from '../server-side-applier.ts';
+import {
+  renderCredentialsSecret,
+  SECRET_TYPE,
+  type KubernetesTemplateParameters,
+} from '../tenant-object-renderer.ts';
+
+/** Where the tenant's pods reach the platform's PostgreSQL (not where the operator does). */
+export type DatabaseAddress = Pick<DatabaseCredentials, 'host' | 'port' | 'sslMode'>;
+
+export interface KubernetesDatabaseDriverDeps {
+  /** The database and role driver shared with the local platform (SQL on the platform's PostgreSQL). */
+  database: ComponentDriver<ObservedDatabase, DatabaseAction>;
+  /** Reads the login the shared driver stored (decrypted with the tenant's data key). */
+  credentials: TenantDatabaseCredentials;
+  applier: ServerSideApplier;
+  parameters: KubernetesTemplateParameters;
+  address: DatabaseAddress;
+}
+
+/**
+ * The tenant's database and role — the local platform's driver, shared — plus the Secret
+ * `database-credentials` that carries the login into the tenant's namespace. The login
+ * counts as stored only while that Secret holds exactly it, so a deleted or edited Secret
+ * makes the planner ask for `ensure-role`, which finds the role and password in place and
+ * applies the Secret again.
+ */
+export function createKubernetesDatabaseDriver(
+  deps: KubernetesDatabaseDriverDeps,
+): ComponentDriver<ObservedDatabase, DatabaseAction> {
+  const { database, credentials, applier, parameters, address } = deps;
+
+  const desiredSecret = async (tenant: TenantRef) => {
+    const login = await credentials.read(tenant.uid);
+    if (!login) return undefined;
+    return renderCredentialsSecret(tenant, parameters, {
+      ...address,
+      database: login.databaseName,
+      username: login.roleName,
+      password: login.password,
+    });
+  };
+
+  const secretReference = (tenant: TenantRef, name: string) => ({
+    ...SECRET_TYPE,
+    metadata: { name, namespace: tenantNamespaceName(tenant.slug) },
+  });
+
+  const secretInPlace = async (tenant: TenantRef): Promise<boolean> => {
+    const desired = await desiredSecret(tenant);
+    if (!desired) return false;
+    const live = await applier.read(secretReference(tenant, DATABASE_CREDENTIALS_SECRET));
+    const liveObjects = new Map(live ? [[objectKey(desired), live]] : []);
+    return findDrift([desired], liveObjects).length === 0;
+  };
+
+  const applySecret = async (tenant: TenantRef) => {
+    const desired = await desiredSecret(tenant);
+    if (!desired)
+      throw new Error(`tenant ${tenant.slug}: no database login stored after ensure-role`);
+    await applier.apply(desired);
+  };
+
+  return {
+    async observe(tenant) {
+      const observed = await database.observe(tenant);
+      if (!observed.credentialsStored) return observed;
+      return { ...observed, credentialsStored: await secretInPlace(tenant) };
+    },
+    async apply(tenant, action) {
+      await database.apply(tenant, action);
+      if (action.type === 'ensure-role') await applySecret(tenant);
+      // The login is gone: so goes the Secret that carried it (before the namespace does).
+      if (action.type === 'remove') {
+        await applier.remove(secretReference(tenant, DATABASE_CREDENTIALS_SECRET));
+      }
+    },
+  };
+}
