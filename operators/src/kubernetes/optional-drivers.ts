@@ -19,6 +19,7 @@ export async function createOptionalDrivers(
     ? createMilvusVectorStoreDriver({
         client: new MilvusClient({
           address: config.milvus.address,
+          logLevel: 'warn',
           ...(config.milvus.token ? { token: config.milvus.token } : {}),
         }),
         instanceId: config.instanceId,
