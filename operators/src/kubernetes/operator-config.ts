@@ -129,6 +129,37 @@ function splitImage(image: string) {
   return { repository: image.slice(0, colon), tag: image.slice(colon + 1) };
 }
 
+type Environment = z.infer<typeof environmentSchema>;
+
+function integrations(env: Environment): Pick<OperatorConfig, 'milvus' | 'pulumi'> {
+  return {
+    milvus: env.CITADEL_MILVUS_ADDRESS
+      ? { address: env.CITADEL_MILVUS_ADDRESS, token: env.CITADEL_MILVUS_TOKEN }
+      : undefined,
+    pulumi:
+      env.CITADEL_PULUMI_BACKEND_URL && env.CITADEL_PULUMI_PLATFORM
+        ? {
+            backendUrl: env.CITADEL_PULUMI_BACKEND_URL,
+            platform: env.CITADEL_PULUMI_PLATFORM,
+            region: env.CITADEL_AWS_REGION,
+          }
+        : undefined,
+  };
+}
+
+function templateParameters(env: Environment): KubernetesTemplateParameters {
+  const tokenIssuer =
+    env.CITADEL_TOKEN_ISSUER && env.CITADEL_TOKEN_JWKS_URL
+      ? { tokenIssuer: { issuer: env.CITADEL_TOKEN_ISSUER, jwksUrl: env.CITADEL_TOKEN_JWKS_URL } }
+      : {};
+  return {
+    image: splitImage(env.CITADEL_DATA_PLANE_IMAGE),
+    gateway: { namespace: env.CITADEL_GATEWAY_NAMESPACE },
+    platformEndpoints: env.CITADEL_PLATFORM_ENDPOINTS,
+    ...tokenIssuer,
+  };
+}
+
 /** The operator's configuration, read once at start from `environment`. */
 export function readOperatorConfig(environment: NodeJS.ProcessEnv): OperatorConfig {
   const parsed = environmentSchema.safeParse(environment);
@@ -144,10 +175,6 @@ export function readOperatorConfig(environment: NodeJS.ProcessEnv): OperatorConf
     ]);
   }
   const database = new URL(env.DATABASE_URL);
-  const tokenIssuer =
-    env.CITADEL_TOKEN_ISSUER && env.CITADEL_TOKEN_JWKS_URL
-      ? { tokenIssuer: { issuer: env.CITADEL_TOKEN_ISSUER, jwksUrl: env.CITADEL_TOKEN_JWKS_URL } }
-      : {};
   return {
     kubeconfigPath: env.KUBECONFIG,
     namespace: env.CITADEL_OPERATOR_NAMESPACE ?? inClusterNamespace() ?? 'citadel-system',
@@ -165,28 +192,13 @@ export function readOperatorConfig(environment: NodeJS.ProcessEnv): OperatorConf
     instanceId: env.CITADEL_INSTANCE_ID,
     dataDir: path.resolve(env.CITADEL_DATA_DIR),
     publicUrl: env.CITADEL_PUBLIC_URL,
-    templates: {
-      image: splitImage(env.CITADEL_DATA_PLANE_IMAGE),
-      gateway: { namespace: env.CITADEL_GATEWAY_NAMESPACE },
-      platformEndpoints: env.CITADEL_PLATFORM_ENDPOINTS,
-      ...tokenIssuer,
-    },
+    templates: templateParameters(env),
     tenantDatabase: {
       host: env.CITADEL_TENANT_DATABASE_HOST ?? database.hostname,
       port: env.CITADEL_TENANT_DATABASE_PORT ?? Number(database.port || 5432),
       sslMode: env.CITADEL_TENANT_DATABASE_SSLMODE,
     },
-    milvus: env.CITADEL_MILVUS_ADDRESS
-      ? { address: env.CITADEL_MILVUS_ADDRESS, token: env.CITADEL_MILVUS_TOKEN }
-      : undefined,
-    pulumi:
-      env.CITADEL_PULUMI_BACKEND_URL && env.CITADEL_PULUMI_PLATFORM
-        ? {
-            backendUrl: env.CITADEL_PULUMI_BACKEND_URL,
-            platform: env.CITADEL_PULUMI_PLATFORM,
-            region: env.CITADEL_AWS_REGION,
-          }
-        : undefined,
+    ...integrations(env),
     logLevel: env.LOG_LEVEL,
   };
 }
