@@ -33,6 +33,7 @@ import {
   type CedarEntity,
   type CitadelAction,
 } from '@citadel/data-plane-runtime';
+import { percentile } from './percentile.ts';
 
 const { values } = parseArgs({
   options: {
@@ -154,11 +155,6 @@ function buildRequests(
     groups.push({ ...request, entities: [user, ...userGroups, resource] });
   }
   return { closure, groups };
-}
-
-function percentile(sorted: number[], fraction: number): number {
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
-  return sorted[index] ?? Number.NaN;
 }
 
 interface Result {

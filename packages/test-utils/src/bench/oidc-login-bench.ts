@@ -31,6 +31,7 @@ import { queryRows } from '../query-rows.ts';
 import { startTestPostgres } from '../test-postgres.ts';
 import { waitFor } from '../wait-for.ts';
 import { sampleProcessTree, type ProcessTreeSample } from './process-tree-stats.ts';
+import { percentile } from './percentile.ts';
 
 const { values } = parseArgs({
   options: {
@@ -52,12 +53,6 @@ const CLIENT_ID = 'citadel-bench';
 const CLIENT_SECRET = 'bench-client-secret-0123456789abcdef';
 /** Provider endpoints the platform calls itself; every other request is a browser page. */
 const BACK_CHANNEL = new Set(['/token', '/me', '/jwks', '/.well-known/openid-configuration']);
-
-function percentile(sorted: number[], fraction: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const index = Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1);
-  return sorted[Math.max(0, index)] ?? Number.NaN;
-}
 
 const round = (value: number) => Math.round(value * 10) / 10;
 

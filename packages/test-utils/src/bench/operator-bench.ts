@@ -32,6 +32,7 @@ import { dropPlatformResources } from '../drop-platform-resources.ts';
 import { startKubeApiServer } from '../kube-api-server.ts';
 import { startTestPostgres, type TestPostgres } from '../test-postgres.ts';
 import { waitFor } from '../wait-for.ts';
+import { percentile } from './percentile.ts';
 
 const { values } = parseArgs({
   options: {
@@ -48,12 +49,6 @@ const SAMPLE_INTERVAL_MS = 250;
 const POLL_INTERVAL_MS = 500;
 
 const mib = (kib: number) => Math.round((kib / 1024) * 10) / 10;
-function percentile(sorted: number[], fraction: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const index = Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1);
-  return sorted[Math.max(0, index)] ?? Number.NaN;
-}
-
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

@@ -15,6 +15,7 @@ import { startPlatformProcess } from '../platform-process.ts';
 import { queryRows } from '../query-rows.ts';
 import { startTestPostgres } from '../test-postgres.ts';
 import { waitFor } from '../wait-for.ts';
+import { percentile } from './percentile.ts';
 
 const { values } = parseArgs({
   options: {
@@ -36,12 +37,6 @@ const GIVEN_NAMES = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Ken
 const DEPARTMENTS = ['R&D', 'Sales', 'Finance', 'Support', 'Legal', 'Marketing'];
 /** Users were created over the last 30 days; every run uses the same spread. */
 const SPAN_MS = 30 * 24 * 3600_000;
-
-function percentile(sorted: number[], fraction: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const index = Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1);
-  return sorted[Math.max(0, index)] ?? Number.NaN;
-}
 
 const round = (value: number) => Math.round(value * 10) / 10;
 const pick = <T>(items: T[], index: number): T => items[index % items.length] as T;

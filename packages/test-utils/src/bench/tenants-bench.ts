@@ -14,6 +14,7 @@ import {
   type ProcessGroup,
   type ProcessTreeSample,
 } from './process-tree-stats.ts';
+import { percentile } from './percentile.ts';
 
 const { values } = parseArgs({
   options: {
@@ -26,12 +27,6 @@ const count = Number(values.tenants);
 /** How often the tenant list is read; each read costs the platform CPU, so not too often. */
 const POLL_INTERVAL_MS = 100;
 const token = 'bench-admin-token-0123456789abcdef';
-
-function percentile(sorted: number[], fraction: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const index = Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1);
-  return sorted[Math.max(0, index)] ?? Number.NaN;
-}
 
 const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
