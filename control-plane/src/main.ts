@@ -48,6 +48,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // While shutting down, background work (an audit write, a timer) may fail because its
+  // database or Redis is already closed: say so, but let the clean exit happen. At any
+  // other time an unhandled rejection is a bug and stops the process, as Node would.
+  process.on('unhandledRejection', (reason: unknown) => {
+    logger.error({ err: reason, stopping }, 'unhandled rejection');
+    if (!stopping) process.exit(1);
+  });
 }
 
 main().catch((error: unknown) => {

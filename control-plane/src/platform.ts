@@ -137,7 +137,10 @@ function readinessChecks(prisma: PrismaClient, redis: Redis | undefined): Readin
 /** Runs `cleanups` newest first, never letting one failure skip the rest. */
 async function runCleanups(cleanups: Array<() => Promise<void>>, logger: Logger): Promise<void> {
   for (const cleanup of cleanups.reverse()) {
-    await cleanup().catch((error: unknown) => logger.warn({ err: error }, 'shutdown step failed'));
+    // `then` also catches a step that throws before returning its promise.
+    await Promise.resolve()
+      .then(cleanup)
+      .catch((error: unknown) => logger.warn({ err: error }, 'shutdown step failed'));
   }
 }
 
