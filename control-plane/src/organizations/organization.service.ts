@@ -5,7 +5,13 @@ import {
   type TenantResource,
 } from '@citadel/contracts';
 import type { CitadelAction } from '@citadel/data-plane-runtime';
-import type { AccessControl, ApiPrincipal, TenantScope } from '../access/access-control.ts';
+import {
+  findTenantScope,
+  type AccessControl,
+  type ApiPrincipal,
+  type TenantScope,
+} from '../access/access-control.ts';
+import { TenantError } from '../domain/tenant-error.ts';
 import { asMemberRole, type MemberRole } from '../access/member-roles.ts';
 import { AUDIT_ACTIONS, type AuditEvent } from '../audit/audit-entry.ts';
 import type { AuditRecorder } from '../audit/audit-recorder.ts';
@@ -129,16 +135,9 @@ export function createOrganizationService(deps: OrganizationServiceDeps) {
   }
 
   async function requireTenantScope(slug: string): Promise<TenantScope> {
-    const row = await prisma.tenant.findUnique({
-      where: { slug },
-      select: { id: true, slug: true, planId: true, organizationId: true },
-    });
-    if (!row) {
-      // Same error as the tenant service, so every transport maps it once.
-      await deps.tenants.get(slug);
-      throw new Error('unreachable');
-    }
-    return row;
+    const scope = await findTenantScope(prisma, slug);
+    if (!scope) throw new TenantError('tenant-not-found', `No tenant "${slug}".`, { slug });
+    return scope;
   }
 
   /** Records a membership change in every tenant of the organisation (it changes access there). */
