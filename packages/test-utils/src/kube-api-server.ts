@@ -46,7 +46,11 @@ export interface KubeApiServerOptions {
   keepDirectory?: boolean;
 }
 
-const SERVICE_CLUSTER_IP_RANGE = '10.0.0.0/24';
+/**
+ * Every Service takes an address from this range, and each tenant has several: a /24 is full
+ * after about 60 tenants, a /16 holds 65,534 Services.
+ */
+const SERVICE_CLUSTER_IP_RANGE = '10.0.0.0/16';
 const DEFAULT_CONTROLLERS = ['namespace-controller', 'garbage-collector-controller'];
 
 /** The peers startKubeApiServer runs with its default options. */
@@ -55,11 +59,11 @@ export const KUBE_API_SERVER_PEERS = ['etcd', 'kube-apiserver', 'kube-controller
 /**
  * Starts etcd (own data directory, no fsync) and kube-apiserver (self-signed serving
  * certificate it generates, a service-account signing key made here with node:crypto,
- * RBAC with a static admin token, no kubelet) on free loopback ports, resolves once
- * `/readyz` answers, and runs kube-controller-manager with the namespace controller and
- * the garbage collector (no scheduler, no nodes: pods stay Pending). Each runs under a
- * watchdog, so a test process that dies takes them with it. Needs the peers from
- * scripts/test-peers/build-peers.sh.
+ * RBAC with a static admin token, a /16 of Service addresses, no kubelet) on free loopback
+ * ports, resolves once `/readyz` answers, and runs kube-controller-manager with the
+ * namespace controller and the garbage collector (no scheduler, no nodes: pods stay
+ * Pending). Each runs under a watchdog, so a test process that dies takes them with it.
+ * Needs the peers from scripts/test-peers/build-peers.sh.
  */
 export async function startKubeApiServer(
   options: KubeApiServerOptions = {},
