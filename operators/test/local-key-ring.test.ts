@@ -1,4 +1,5 @@
-import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -63,7 +64,28 @@ describe('createLocalKeyRing', () => {
     expect(new Set(keyRings.map((keyRing) => keyRing.masterKeyId)).size).toBe(1);
   });
 
-  it.each([0o644, 0o640, 0o604, 0o660])(
+  it('uses a key published as a Kubernetes Secret volume does it (0440, via ..data), writing nothing', async () => {
+    // kubelet's layout: a timestamped directory, `..data` pointing at it, and each key a
+    // link through `..data`; with an fsGroup, defaultMode 0400 becomes 0440.
+    const keys = join(dataDir, 'keys');
+    const published = join(keys, '..2026_01_01_00_00_00.000000001');
+    await mkdir(published, { recursive: true });
+    const key = randomBytes(32);
+    await writeFile(join(published, 'master.key'), key, { mode: 0o440 });
+    await chmod(join(published, 'master.key'), 0o440);
+    await symlink('..2026_01_01_00_00_00.000000001', join(keys, '..data'));
+    await symlink('..data/master.key', masterKeyPath(dataDir));
+    const before = await readdir(keys);
+
+    const keyRing = await createLocalKeyRing({ dataDir });
+    expect(keyRing.masterKeyId).toBe(
+      createHash('sha256').update(key).digest().subarray(0, 4).toString('hex'),
+    );
+    expect(keyRing.unwrap(keyRing.wrap(Buffer.alloc(32, 7)))).toEqual(Buffer.alloc(32, 7));
+    expect(await readdir(keys)).toEqual(before);
+  });
+
+  it.each([0o644, 0o640, 0o604, 0o660, 0o444, 0o460])(
     'refuses to start when the master key file has mode %o',
     async (mode) => {
       await createLocalKeyRing({ dataDir });

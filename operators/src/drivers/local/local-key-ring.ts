@@ -71,7 +71,11 @@ export function masterKeyPath(dataDir: string): string {
 /**
  * Loads the master key from `<dataDir>/keys/master.key`, creating it (and the directory,
  * mode 0700) on first start. Refuses a key file readable or writable by group or others,
- * as ssh refuses a private key: a leaked master key discloses every tenant's secrets.
+ * as ssh refuses a private key: a leaked master key discloses every tenant's secrets. The
+ * one exception is a read-only file its group may read too (0440): that is how kubelet
+ * publishes a Kubernetes Secret mounted with `defaultMode: 0400` in a pod with an
+ * `fsGroup` (the group is the pod's own), which is how the operator gets the platform's
+ * key. A key found there is used as it is; the key ring writes only when there is none.
  *
  * @throws {@link KeyRingError} `master-key-permissions` or `master-key-invalid`
  */
@@ -208,6 +212,12 @@ async function loadOrCreateMasterKey(path: string): Promise<Buffer> {
   return created;
 }
 
+/** Owner-only (0600, 0400), or read-only for owner and group (0440); never others'. */
+function isPrivateKeyMode(mode: number): boolean {
+  const permissions = mode & 0o777;
+  return (permissions & 0o077) === 0 || permissions === 0o440;
+}
+
 async function readMasterKey(path: string): Promise<Buffer | undefined> {
   let mode: number;
   try {
@@ -216,11 +226,12 @@ async function readMasterKey(path: string): Promise<Buffer | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  if ((mode & 0o077) !== 0) {
+  if (!isPrivateKeyMode(mode)) {
     throw new KeyRingError(
       'master-key-permissions',
       `${path} has mode ${(mode & 0o777).toString(8).padStart(4, '0')}; the master key must ` +
-        `be readable by its owner only. Run: chmod 600 ${path}`,
+        `be readable by its owner only (or, read-only, by its group: 0440, as a Kubernetes ` +
+        `Secret volume with an fsGroup publishes it). Run: chmod 600 ${path}`,
     );
   }
   const key = await readFile(path);
