@@ -3,6 +3,8 @@ import { TENANT_LABEL } from '@citadel/tenant-templates';
 import type { DriverLogger } from '../drivers/local/driver-logger.ts';
 import { resourcePath, type KubernetesRestClient } from './kubernetes-rest-client.ts';
 import { createListWatcher, type ListWatcher, type WatchedObject } from './list-watcher.ts';
+import type { LiveObject } from './server-side-applier.ts';
+import type { TenantObjectCache } from './tenant-object-cache.ts';
 import {
   MANAGED_OBJECT_SELECTOR,
   TENANT_OBJECT_TYPES,
@@ -22,6 +24,8 @@ export interface ChildObjectWatcherDeps {
   onTenantObjectChange(slug: string): void;
   onWatchError?: (reason: string) => void;
   types?: readonly ObjectType[];
+  /** Filled from the lists and events; emptied when the watcher stops. */
+  cache?: TenantObjectCache;
 }
 
 interface LabelledObject extends WatchedObject {
@@ -32,11 +36,17 @@ interface LabelledObject extends WatchedObject {
  * Watches every kind the operator creates, by its labels, across the cluster, so that a
  * child deleted or edited by hand brings its tenant back to the work queue at once instead
  * of at the next resync. Events only name the tenant: the reconciler observes for itself.
+ *
+ * With a `cache`, the lists and events also fill it (the operator's informer cache), and a
+ * tenant is named only for what is news to the cache: the echo of the operator's own write
+ * is not, so writing a tenant's objects does not make it reconcile again.
  */
 export function createChildObjectWatcher(deps: ChildObjectWatcherDeps) {
   const types = deps.types ?? TENANT_OBJECT_TYPES;
-  const watchers: ListWatcher[] = types.map((type) =>
-    createListWatcher<LabelledObject>({
+  const { cache } = deps;
+  const watchers: ListWatcher[] = types.map((type) => {
+    let listVersion = '';
+    return createListWatcher<LabelledObject>({
       name: type.kind,
       watch: deps.watch,
       path: collectionPath(type),
@@ -46,22 +56,32 @@ export function createChildObjectWatcher(deps: ChildObjectWatcherDeps) {
           items: LabelledObject[];
           metadata: { resourceVersion: string };
         }>('GET', collectionPath(type), { query: { labelSelector: MANAGED_OBJECT_SELECTOR } });
+        listVersion = result.metadata.resourceVersion;
         return { items: result.items, resourceVersion: result.metadata.resourceVersion };
       },
-      onEvent({ object }) {
-        const slug = object.metadata?.labels?.[TENANT_LABEL];
+      onList(items) {
+        // A relist after a gap: the tenants whose objects changed meanwhile are looked at.
+        for (const slug of cache?.replace(type, items as LiveObject[], listVersion) ?? []) {
+          deps.onTenantObjectChange(slug);
+        }
+      },
+      onEvent({ type: event, object }) {
+        const slug = cache
+          ? cache.observe(type, event, object as LiveObject)
+          : object.metadata?.labels?.[TENANT_LABEL];
         if (slug !== undefined) deps.onTenantObjectChange(slug);
       },
       logger: deps.logger,
       ...(deps.onWatchError ? { onWatchError: deps.onWatchError } : {}),
-    }),
-  );
+    });
+  });
   return {
     async start(): Promise<void> {
       await Promise.all(watchers.map((watcher) => watcher.start()));
     },
     stop(): void {
       for (const watcher of watchers) watcher.stop();
+      cache?.clear();
     },
   };
 }

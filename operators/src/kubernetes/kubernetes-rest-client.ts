@@ -30,6 +30,8 @@ export interface RequestOptionsInput {
   body?: unknown;
   /** For PATCH: `application/apply-patch+yaml`, `application/merge-patch+json`… */
   contentType?: string;
+  /** `text`: the body as it came (`/metrics`); JSON otherwise. */
+  responseType?: 'json' | 'text';
 }
 
 /**
@@ -110,6 +112,7 @@ export function createKubernetesRestClient(config: KubeConfig): KubernetesRestCl
       if (text.status < 200 || text.status >= 300) {
         throw new KubernetesApiError(method, url.pathname, text.status, text.text);
       }
+      if (input.responseType === 'text') return text.text as T;
       return (text.text === '' ? undefined : JSON.parse(text.text)) as T;
     },
   };

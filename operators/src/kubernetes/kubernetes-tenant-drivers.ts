@@ -28,6 +28,7 @@ import { createUnavailableGpuPoolDriver } from './drivers/unavailable-gpu-pool-d
 import { createVectorStoreEngineDriver } from './drivers/vector-store-engine-driver.ts';
 import type { KubernetesClients } from './kubernetes-clients.ts';
 import { createServerSideApplier } from './server-side-applier.ts';
+import type { TenantObjectCache } from './tenant-object-cache.ts';
 import type { KubernetesTemplateParameters } from './tenant-object-renderer.ts';
 
 /** Drivers that wrap the data-key driver with a cloud key, and own the GPU pool (Pulumi). */
@@ -60,6 +61,8 @@ export interface KubernetesTenantDriversDeps {
   milvus?: ComponentDriver<ObservedVectorStore, VectorStoreAction>;
   /** KMS key and GPU node group per tenant (Pulumi tenant stacks). */
   cloud?: CloudResourceDrivers;
+  /** The operator's cache of the tenants' objects (see {@link TenantObjectCache}). */
+  cache?: TenantObjectCache;
 }
 
 /**
@@ -85,7 +88,11 @@ async function noteAuditLogLocation(directory: string) {
 export function createKubernetesTenantDrivers(deps: KubernetesTenantDriversDeps): TenantDrivers {
   assertInstanceId(deps.instanceId);
   const { adminPool, instanceId, keyRing, logger, parameters } = deps;
-  const applier = createServerSideApplier({ rest: deps.clients.rest, logger });
+  const applier = createServerSideApplier({
+    rest: deps.clients.rest,
+    logger,
+    ...(deps.cache ? { cache: deps.cache } : {}),
+  });
   const secrets = createKubernetesTenantSecretStore({
     rest: deps.clients.rest,
     namespace: deps.operatorNamespace,

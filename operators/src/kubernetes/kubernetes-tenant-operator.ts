@@ -24,6 +24,7 @@ import {
   type OperatorMetrics,
 } from './operator-metrics.ts';
 import type { Readiness } from './operator-http-server.ts';
+import type { TenantObjectCache } from './tenant-object-cache.ts';
 
 export interface KubernetesTenantOperatorOptions {
   clients: KubernetesClients;
@@ -43,6 +44,11 @@ export interface KubernetesTenantOperatorOptions {
   resyncIntervalMs: number;
   /** The platform's public URL, for each tenant's `status.endpoints`. */
   publicUrl: string;
+  /**
+   * The cache the drivers read the tenants' objects from (the same one they record their
+   * writes in): filled by the child watches while this replica leads, emptied when it stops.
+   */
+  cache?: TenantObjectCache;
   /** First retry delay after a failed pass (doubles up to `maxBackoffMs`). */
   baseBackoffMs?: number;
   maxBackoffMs?: number;
@@ -75,7 +81,10 @@ export function kubernetesTenantEndpoints(publicUrl: string) {
   };
 }
 
-/** The reconciler, run only on tenants that carry the operator's finalizer (added here first). */
+/**
+ * The reconciler, run only on tenants that carry the operator's finalizer (added here first),
+ * with the status the store held back written at the end of each pass.
+ */
 function finalizingReconciler(
   store: KubernetesTenantStore,
   reconciler: TenantReconciler,
@@ -83,7 +92,12 @@ function finalizingReconciler(
   return {
     async reconcile(slug, consecutiveFailures) {
       if (!(await store.ensureFinalizer(slug))) return { requeueAfterMs: undefined };
-      return reconciler.reconcile(slug, consecutiveFailures);
+      try {
+        return await reconciler.reconcile(slug, consecutiveFailures);
+      } finally {
+        // The pass's last status goes out before the pass ends, whatever the outcome.
+        await store.flushStatus(slug);
+      }
     },
   };
 }
@@ -143,6 +157,7 @@ export function createKubernetesTenantOperator(
       logger,
       onTenantObjectChange: (slug) => controller.enqueue(slug),
       onWatchError: onWatchError('children'),
+      ...(options.cache ? { cache: options.cache } : {}),
     });
     const started = Promise.all([store.start(), children.start()])
       .then(() => controller.start())

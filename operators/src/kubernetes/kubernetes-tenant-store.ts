@@ -38,7 +38,10 @@ interface StoredTenant {
 }
 
 export interface KubernetesTenantStore extends TenantStore {
-  /** Lists, then watches Tenants; every change calls the listeners with the tenant's name. */
+  /**
+   * Lists, then watches Tenants; every change of a tenant's spec, deletion or finalizers (not
+   * of its status alone) calls the listeners with the tenant's name.
+   */
   start(): Promise<void>;
   stop(): void;
   hasSynced(): boolean;
@@ -48,6 +51,8 @@ export interface KubernetesTenantStore extends TenantStore {
    * for the operator. Returns false when there is no such tenant any more.
    */
   ensureFinalizer(slug: string): Promise<boolean>;
+  /** Writes the tenant's status held back by the write interval, if any (end of a pass). */
+  flushStatus(slug: string): Promise<void>;
 }
 
 export interface KubernetesTenantStoreDeps {
@@ -55,8 +60,17 @@ export interface KubernetesTenantStoreDeps {
   watch: Watch;
   logger: DriverLogger;
   onWatchError?: (reason: string) => void;
+  /**
+   * A tenant's status is written at most once per this interval while its phase stays the
+   * same; what comes in between is held and replaces what was held, and `flushStatus` writes
+   * it (default 2 s; 0: every write goes out).
+   */
+  statusWriteIntervalMs?: number;
+  /** The clock of the interval (tests). */
+  monotonicNow?: () => number;
 }
 
+const DEFAULT_STATUS_WRITE_INTERVAL_MS = 2_000;
 const TENANT_TYPE = { apiVersion: TENANT_API_VERSION, kind: TENANT_KIND };
 const MAX_ATTEMPTS = 5;
 
@@ -104,6 +118,24 @@ function toResource(stored: StoredTenant): TenantResource {
 }
 
 /**
+ * What of a Tenant a reconcile acts on: its identity, spec (generation) and deletion. A change
+ * of status or finalizers alone (the operator's own writes) does not queue the tenant: the
+ * `GenerationChangedPredicate` of controller-runtime, plus deletion. A finalizer someone else
+ * removed is put back at the next resync.
+ */
+function triggerOf(tenant: StoredTenant): string {
+  const { uid, generation, deletionTimestamp } = tenant.metadata;
+  return JSON.stringify([uid, generation ?? 0, deletionTimestamp ?? '']);
+}
+
+function isFinalized(tenant: StoredTenant): boolean {
+  return (
+    tenant.metadata.deletionTimestamp === undefined &&
+    (tenant.metadata.finalizers ?? []).includes(OPERATOR_FINALIZER)
+  );
+}
+
+/**
  * Tenants as custom resources. Reads are live GETs (a reconcile must see the spec and
  * finalizers as they are, not as a cache last heard); a list+watch keeps the set of names
  * for resyncs and tells the controller about every change. Status goes through the status
@@ -119,7 +151,10 @@ export function createKubernetesTenantStore(
       'GET',
       resourcePath(TENANT_TYPE),
     );
-  const names = new Set<string>();
+  /** Each tenant's name, with what of it makes a reconcile worth running (see `triggerOf`). */
+  const names = new Map<string, string>();
+  /** Whether the watch last saw the tenant live and carrying the operator's finalizer. */
+  const finalized = new Map<string, boolean>();
   const listeners: Array<(slug: string) => void> = [];
   const notify = (slug: string) => {
     for (const listener of listeners) listener(slug);
@@ -135,24 +170,66 @@ export function createKubernetesTenantStore(
     },
     onList(items) {
       names.clear();
-      for (const item of items) names.add(item.metadata.name);
+      finalized.clear();
+      for (const item of items) {
+        names.set(item.metadata.name, triggerOf(item));
+        finalized.set(item.metadata.name, isFinalized(item));
+      }
       for (const item of items) notify(item.metadata.name);
     },
     onEvent(event: WatchEvent<StoredTenant>) {
       const name = event.object.metadata.name;
-      if (event.type === 'DELETED') names.delete(name);
-      else names.add(name);
-      notify(name);
+      if (event.type === 'DELETED') {
+        names.delete(name);
+        finalized.delete(name);
+        lastStatusWrite.delete(name);
+        heldStatus.delete(name);
+        notify(name);
+        return;
+      }
+      const trigger = triggerOf(event.object);
+      const previous = names.get(name);
+      names.set(name, trigger);
+      finalized.set(name, isFinalized(event.object));
+      // A change of status alone (the operator's own writes) is nothing to act on.
+      if (previous !== trigger) notify(name);
     },
     logger,
     ...(deps.onWatchError ? { onWatchError: deps.onWatchError } : {}),
   });
+
+  const statusInterval = deps.statusWriteIntervalMs ?? DEFAULT_STATUS_WRITE_INTERVAL_MS;
+  const clock = deps.monotonicNow ?? (() => performance.now());
+  /** When each tenant's status was last written, and with which phase. */
+  const lastStatusWrite = new Map<string, { at: number; phase: string }>();
+  const heldStatus = new Map<string, { uid: string; status: TenantStatus }>();
 
   const read = async (slug: string): Promise<StoredTenant | undefined> => {
     try {
       return await rest.request<StoredTenant>('GET', resourcePath(TENANT_TYPE, undefined, slug));
     } catch (error) {
       if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  };
+
+  const patchStatus = async (slug: string, uid: string, status: TenantStatus) => {
+    try {
+      // A JSON patch: the test makes the write conditional on the tenant's uid, and `add`
+      // replaces the whole status (a merge patch or an apply would merge maps, keeping
+      // endpoints the new status no longer has).
+      await rest.request('PATCH', `${resourcePath(TENANT_TYPE, undefined, slug)}/status`, {
+        query: { fieldManager: FIELD_MANAGER },
+        body: [
+          { op: 'test', path: '/metadata/uid', value: uid },
+          { op: 'add', path: '/status', value: status },
+        ],
+        contentType: 'application/json-patch+json',
+      });
+    } catch (error) {
+      // Gone, or a new tenant of the same name (the uid test failed): nothing to write.
+      if (isNotFound(error)) return;
+      if ((await read(slug))?.metadata.uid !== uid) return;
       throw error;
     }
   };
@@ -187,7 +264,7 @@ export function createKubernetesTenantStore(
     hasSynced: () => watcher.hasSynced(),
     onChange: (listener) => listeners.push(listener),
     async listSlugs() {
-      if (watcher.hasSynced()) return [...names];
+      if (watcher.hasSynced()) return [...names.keys()];
       return (await listTenants()).items.map((item) => item.metadata.name);
     },
     async get(slug) {
@@ -195,24 +272,21 @@ export function createKubernetesTenantStore(
       return stored ? toResource(stored) : undefined;
     },
     async writeStatus(slug, uid, status) {
-      try {
-        // A JSON patch: the test makes the write conditional on the tenant's uid, and `add`
-        // replaces the whole status (a merge patch or an apply would merge maps, keeping
-        // endpoints the new status no longer has).
-        await rest.request('PATCH', `${resourcePath(TENANT_TYPE, undefined, slug)}/status`, {
-          query: { fieldManager: FIELD_MANAGER },
-          body: [
-            { op: 'test', path: '/metadata/uid', value: uid },
-            { op: 'add', path: '/status', value: status },
-          ],
-          contentType: 'application/json-patch+json',
-        });
-      } catch (error) {
-        // Gone, or a new tenant of the same name (the uid test failed): nothing to write.
-        if (isNotFound(error)) return;
-        if ((await read(slug))?.metadata.uid !== uid) return;
-        throw error;
+      const last = lastStatusWrite.get(slug);
+      if (last && last.phase === status.phase && clock() - last.at < statusInterval) {
+        heldStatus.set(slug, { uid, status });
+        return;
       }
+      heldStatus.delete(slug);
+      lastStatusWrite.set(slug, { at: clock(), phase: status.phase });
+      await patchStatus(slug, uid, status);
+    },
+    async flushStatus(slug) {
+      const held = heldStatus.get(slug);
+      if (!held) return;
+      heldStatus.delete(slug);
+      lastStatusWrite.set(slug, { at: clock(), phase: held.status.phase });
+      await patchStatus(slug, held.uid, held.status);
     },
     async removeFinalizer(slug, uid, finalizer) {
       await changeFinalizers(slug, (tenant) => {
@@ -221,7 +295,10 @@ export function createKubernetesTenantStore(
         return finalizers.filter((name) => name !== finalizer);
       });
     },
-    ensureFinalizer(slug) {
+    async ensureFinalizer(slug) {
+      // Seen with it by the watch: nothing to read or write. (A tenant deleted meanwhile is
+      // found by the reconcile's own read.)
+      if (finalized.get(slug) === true) return true;
       return changeFinalizers(slug, (tenant) => {
         const finalizers = tenant.metadata.finalizers ?? [];
         const deleting = tenant.metadata.deletionTimestamp !== undefined;

@@ -14,6 +14,8 @@ import { createJsonLinesLogger } from './json-lines-logger.ts';
 import { createOptionalDrivers } from './optional-drivers.ts';
 import { OperatorConfigError, readOperatorConfig } from './operator-config.ts';
 import { startOperatorHttpServer } from './operator-http-server.ts';
+import { createTenantObjectCache } from './tenant-object-cache.ts';
+import { TENANT_OBJECT_TYPES } from './tenant-object-renderer.ts';
 
 async function main(): Promise<void> {
   const config = readOperatorConfig(process.env);
@@ -28,6 +30,7 @@ async function main(): Promise<void> {
   // Reads only: the export's `tenant.json` is the Tenant as the API server has it.
   const tenants = createKubernetesTenantStore({ rest: clients.rest, watch: clients.watch, logger });
   const optional = await createOptionalDrivers(config, logger);
+  const cache = createTenantObjectCache(TENANT_OBJECT_TYPES);
   const drivers = createKubernetesTenantDrivers({
     clients,
     adminPool,
@@ -45,6 +48,7 @@ async function main(): Promise<void> {
       return { tenant: resource, plan: findPlan(resource.spec.plan) };
     },
     logger,
+    cache,
     ...optional,
   });
   const operator = createKubernetesTenantOperator({
@@ -57,6 +61,7 @@ async function main(): Promise<void> {
       identity: config.identity,
       timings: config.leaseTimings,
     },
+    cache,
     concurrency: config.concurrency,
     resyncIntervalMs: config.resyncIntervalMs,
     publicUrl: config.publicUrl,

@@ -1,6 +1,7 @@
 import type { DriverLogger } from '../drivers/local/driver-logger.ts';
 import { describeKubernetesError, isConflict, isNotFound } from './kubernetes-clients.ts';
 import { resourcePath, type KubernetesRestClient } from './kubernetes-rest-client.ts';
+import type { TenantObjectCache } from './tenant-object-cache.ts';
 
 /** The field manager of everything the operator applies (and of the Tenant status it writes). */
 export const FIELD_MANAGER = 'citadel-operator';
@@ -59,6 +60,11 @@ export interface ServerSideApplier {
 export interface ServerSideApplierDeps {
   rest: KubernetesRestClient;
   logger: DriverLogger;
+  /**
+   * The operator's cache of its objects: reads and lists it can answer cost no request, and
+   * every write is recorded in it. Without one, everything goes to the API server.
+   */
+  cache?: TenantObjectCache;
 }
 
 function pathOf(object: ManifestObject): string {
@@ -69,13 +75,16 @@ function pathOf(object: ManifestObject): string {
 }
 
 export function createServerSideApplier(deps: ServerSideApplierDeps): ServerSideApplier {
-  const { rest, logger } = deps;
-  const patch = (object: ManifestObject, force: boolean) =>
-    rest.request<LiveObject>('PATCH', pathOf(object), {
+  const { rest, logger, cache } = deps;
+  const patch = async (object: ManifestObject, force: boolean) => {
+    const applied = await rest.request<LiveObject>('PATCH', pathOf(object), {
       query: { fieldManager: FIELD_MANAGER, ...(force ? { force: true } : {}) },
       body: object,
       contentType: 'application/apply-patch+yaml',
     });
+    cache?.recordApplied(applied);
+    return applied;
+  };
 
   return {
     async apply(object) {
@@ -94,6 +103,8 @@ export function createServerSideApplier(deps: ServerSideApplierDeps): ServerSide
       }
     },
     async read(reference) {
+      const cached = cache?.read(reference);
+      if (cached) return cached.object;
       try {
         return await rest.request<LiveObject>('GET', pathOf(reference));
       } catch (error) {
@@ -102,6 +113,8 @@ export function createServerSideApplier(deps: ServerSideApplierDeps): ServerSide
       }
     },
     async list(type, labelSelector, namespace) {
+      const cached = cache?.list(type, labelSelector, namespace);
+      if (cached) return cached;
       const result = await rest.request<{ items: LiveObject[] }>(
         'GET',
         resourcePath(type, namespace),
@@ -112,11 +125,16 @@ export function createServerSideApplier(deps: ServerSideApplierDeps): ServerSide
     },
     async remove(reference) {
       try {
-        await rest.request('DELETE', pathOf(reference), {
+        // The answer is the object as deleted (or still terminating), or a Status.
+        const answer = await rest.request<LiveObject | undefined>('DELETE', pathOf(reference), {
           body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background' },
         });
+        const deleted = answer?.kind === reference.kind ? answer : undefined;
+        if (deleted?.metadata?.deletionTimestamp !== undefined) cache?.recordApplied(deleted);
+        else cache?.recordDeleted(reference, deleted?.metadata?.resourceVersion);
       } catch (error) {
         if (!isNotFound(error)) throw error;
+        cache?.recordDeleted(reference);
       }
     },
   };

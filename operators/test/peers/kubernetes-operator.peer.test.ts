@@ -15,6 +15,7 @@ import {
 import { OPERATOR_FINALIZER } from '../../src/kubernetes/kubernetes-tenant-store.ts';
 import { createJsonLinesLogger } from '../../src/kubernetes/json-lines-logger.ts';
 import { findDrift } from '../../src/kubernetes/manifest-drift.ts';
+import { createTenantObjectCache } from '../../src/kubernetes/tenant-object-cache.ts';
 import {
   renderBoundaryObjects,
   renderServiceObjects,
@@ -73,6 +74,8 @@ describe.skipIf(suite.skip)(suite.title, () => {
   beforeAll(async () => {
     world = await startOperatorPeerWorld();
     const logger = createJsonLinesLogger('warn');
+    // As operator-main runs it: the drivers read the objects from the watches' cache.
+    const cache = createTenantObjectCache(TENANT_OBJECT_TYPES);
     const drivers = createKubernetesTenantDrivers({
       clients: world.clients,
       adminPool: world.adminPool,
@@ -90,11 +93,13 @@ describe.skipIf(suite.skip)(suite.title, () => {
         };
       },
       logger,
+      cache,
     });
     operator = createKubernetesTenantOperator({
       clients: world.clients,
       drivers,
       logger,
+      cache,
       leaderElection: {
         namespace: OPERATOR_NAMESPACE,
         leaseName: 'citadel-operator',

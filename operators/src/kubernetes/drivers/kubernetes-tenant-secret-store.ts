@@ -25,7 +25,13 @@ export interface KubernetesTenantSecretStoreDeps {
   /** The operator's own namespace (`citadel-system`): tenants cannot read it. */
   namespace: string;
   now?: () => Date;
+  /** How long a Secret read or written is answered from memory (default 5 s; 0: never). */
+  cacheTtlMs?: number;
+  /** The clock of the cache (tests). */
+  monotonicNow?: () => number;
 }
+
+const DEFAULT_CACHE_TTL_MS = 5_000;
 
 /** The Secret's one key: the tenant's wrapped data keys and encrypted database login. */
 const DATA_KEY = 'tenant-secrets.json';
@@ -58,6 +64,11 @@ function decode(secret: SecretObject | undefined): SecretDocument {
  * database password (encrypted with the tenant's data key) — the same ciphertexts the local
  * platform keeps in PostgreSQL, so the shared drivers work unchanged. Every change is a
  * read-modify-write guarded by the Secret's resourceVersion, retried on conflict.
+ *
+ * A reconcile pass reads the same Secret a dozen times (each driver observes, then again
+ * after each step). What was read or written is kept for `cacheTtlMs`: the leader is the only
+ * writer, its writes land in the cache, and a write refused as stale (409: someone else wrote)
+ * drops the entry and reads again. An edit by hand is seen at most `cacheTtlMs` later.
  */
 export function createKubernetesTenantSecretStore(
   deps: KubernetesTenantSecretStoreDeps,
@@ -67,12 +78,28 @@ export function createKubernetesTenantSecretStore(
   const secretType = { apiVersion: 'v1', kind: 'Secret' };
   const path = (uid: string) => resourcePath(secretType, namespace, tenantSecretName(uid));
 
+  const ttlMs = deps.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS;
+  const clock = deps.monotonicNow ?? (() => performance.now());
+  const cache = new Map<string, { secret: SecretObject | undefined; expiresAt: number }>();
+  const remember = (uid: string, secret: SecretObject | undefined) => {
+    if (ttlMs <= 0) return;
+    const at = clock();
+    // Expired entries go as new ones come: the map holds the tenants of the last few seconds.
+    for (const [key, entry] of cache) if (entry.expiresAt <= at) cache.delete(key);
+    cache.set(uid, { secret, expiresAt: at + ttlMs });
+  };
+
   const read = async (uid: string): Promise<SecretObject | undefined> => {
+    const cached = cache.get(uid);
+    if (cached && cached.expiresAt > clock()) return cached.secret;
     try {
-      return await rest.request<SecretObject>('GET', path(uid));
+      const secret = await rest.request<SecretObject>('GET', path(uid));
+      remember(uid, secret);
+      return secret;
     } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
+      if (!isNotFound(error)) throw error;
+      remember(uid, undefined);
+      return undefined;
     }
   };
 
@@ -91,11 +118,17 @@ export function createKubernetesTenantSecretStore(
         type: 'Opaque',
         data,
       };
-      await rest.request('POST', resourcePath(secretType, namespace), { body });
+      remember(
+        uid,
+        await rest.request<SecretObject>('POST', resourcePath(secretType, namespace), { body }),
+      );
       return;
     }
     // PUT with the resourceVersion read: a concurrent write makes this one fail with 409.
-    await rest.request('PUT', path(uid), { body: { ...current, data } });
+    remember(
+      uid,
+      await rest.request<SecretObject>('PUT', path(uid), { body: { ...current, data } }),
+    );
   };
 
   /** Applies `change` to the tenant's document; `undefined` from it means nothing to write. */
@@ -112,6 +145,7 @@ export function createKubernetesTenantSecretStore(
         return;
       } catch (error) {
         // Someone wrote in between (409 on create or on a stale resourceVersion): read again.
+        cache.delete(uid);
         if (!isConflict(error) || attempt >= MAX_ATTEMPTS) throw error;
       }
     }
@@ -144,6 +178,7 @@ export function createKubernetesTenantSecretStore(
     },
     async deleteDataKeys(tenantUid) {
       // The keys go last (after the database login), so the whole Secret goes with them.
+      cache.delete(tenantUid);
       try {
         await rest.request('DELETE', path(tenantUid));
       } catch (error) {

@@ -35,13 +35,23 @@ export async function observeObjectSet(
   return { live, drift, leftOver };
 }
 
-/** Applies `desired` in order, then deletes what is left over: objects it no longer renders. */
+/**
+ * Applies `desired` — Namespaces first, then everything else at once (one object's apply does
+ * not depend on another's within a set) — then deletes what is left over: objects it no
+ * longer renders. Every apply runs to its end before the first failure is thrown.
+ */
 export async function applyObjectSet(
   applier: ServerSideApplier,
   input: { slug: string; namespace: string; types: readonly ObjectType[] },
   desired: readonly ManifestObject[],
 ): Promise<void> {
-  for (const object of desired) await applier.apply(object);
+  const namespaces = desired.filter((object) => object.kind === 'Namespace');
+  for (const object of namespaces) await applier.apply(object);
+  const outcomes = await Promise.allSettled(
+    desired.filter((object) => object.kind !== 'Namespace').map((object) => applier.apply(object)),
+  );
+  const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failure) throw failure.reason;
   const { leftOver } = await observeObjectSet(applier, input, desired);
   for (const object of leftOver) {
     await applier.remove({

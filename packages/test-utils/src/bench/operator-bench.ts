@@ -9,6 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -28,17 +29,32 @@ import {
   serverSideApply,
   tenantObject,
 } from '../../../../operators/test/peers/operator-peer-fixture.ts';
+import { buildOperatorBundle } from '../../../../operators/src/kubernetes/operator-bundle.ts';
 import { dropPlatformResources } from '../drop-platform-resources.ts';
 import { startKubeApiServer } from '../kube-api-server.ts';
 import { startTestPostgres, type TestPostgres } from '../test-postgres.ts';
 import { waitFor } from '../wait-for.ts';
 import { percentile } from './percentile.ts';
+import {
+  createListWatcher,
+  type WatchedObject,
+} from '../../../../operators/src/kubernetes/list-watcher.ts';
 
 const { values } = parseArgs({
   options: {
     tenants: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '50' },
     'timeout-s': { type: 'string', default: '600' },
+    /** Writes a V8 CPU profile of the operator (`--cpu-prof`) into this directory. */
+    'cpu-prof-dir': { type: 'string' },
+    /** Runs the operator from its TypeScript source instead of the bundle it ships as. */
+    source: { type: 'boolean', default: false },
+    /** Writes the operator's log (JSON lines, at LOG_LEVEL or `info`) to this file. */
+    'operator-log': { type: 'string' },
+    /** The operator's CITADEL_RECONCILE_CONCURRENCY (its default when not given). */
+    'reconcile-concurrency': { type: 'string' },
+    /** Writes a Go CPU profile of the API server (20 s from the first create) to this file. */
+    'api-server-profile': { type: 'string' },
   },
 });
 const count = Number(values.tenants);
@@ -46,7 +62,8 @@ const concurrency = Number(values.concurrency);
 const timeoutMs = Number(values['timeout-s']) * 1000;
 const instanceId = randomBytes(3).toString('hex');
 const SAMPLE_INTERVAL_MS = 250;
-const POLL_INTERVAL_MS = 500;
+/** How often the bench checks whether all are Ready (readiness itself comes from a watch). */
+const POLL_INTERVAL_MS = 250;
 
 const mib = (kib: number) => Math.round((kib / 1024) * 10) / 10;
 function freePort(): Promise<number> {
@@ -72,6 +89,75 @@ async function memoryOf(pid: number): Promise<{ rss: number; hwm: number } | und
   } catch {
     return undefined;
   }
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU seconds a process tree has used: the root's user + system time including its waited-for
+ * children (cutime/cstime: PostgreSQL's backends that exited) plus its live children's.
+ */
+async function cpuSecondsOf(rootPid: number): Promise<number> {
+  const stats = new Map<number, string[]>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command name in parentheses (which may contain spaces).
+      stats.set(Number(entry), stat.slice(stat.lastIndexOf(')') + 2).split(' '));
+    } catch {
+      // gone
+    }
+  }
+  // Field n of proc(5) is index n - 3 here: ppid 4, utime 14, stime 15, cutime 16, cstime 17.
+  const ticks = (fields: string[], withChildren: boolean) =>
+    Number(fields[11]) +
+    Number(fields[12]) +
+    (withChildren ? Number(fields[13]) + Number(fields[14]) : 0);
+  const root = stats.get(rootPid);
+  if (!root) return 0;
+  let total = ticks(root, true);
+  const tree = new Set([rootPid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, fields] of stats) {
+      if (!tree.has(pid) && tree.has(Number(fields[1]))) {
+        tree.add(pid);
+        total += ticks(fields, false);
+        grew = true;
+      }
+    }
+  }
+  return total / CLOCK_TICKS_PER_SECOND;
+}
+
+/** The PostgreSQL postmaster serving `url` on this machine (by its port), if it runs here. */
+async function postmasterPid(url: string): Promise<number | undefined> {
+  const port = new URL(url).port || '5432';
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      const parentIsPostgres = await readFile(
+        `/proc/${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]}/comm`,
+        'utf8',
+      ).then(
+        (comm) => comm.trim() === 'postgres',
+        () => false,
+      );
+      if (path.basename(cmdline[0] ?? '') !== 'postgres' || parentIsPostgres) continue;
+      const portFlag = cmdline.indexOf('-p');
+      const configured = portFlag >= 0 ? cmdline[portFlag + 1] : '5432';
+      if (configured === port || cmdline.some((arg) => arg.includes(`port=${port}`))) {
+        return Number(entry);
+      }
+    } catch {
+      // gone or not ours
+    }
+  }
+  return undefined;
 }
 
 /** Pids of processes whose command line names `binary` and mentions `marker` (the server's directory). */
@@ -106,30 +192,97 @@ async function metrics(port: number): Promise<Record<string, number>> {
   return sums;
 }
 
-/** Names of the Tenants that are Ready for their current generation. */
-async function readyTenants(rest: KubernetesRestClient): Promise<string[]> {
-  const list = await rest.request<{
-    items: Array<{
-      metadata: { name: string; generation: number };
-      status?: { phase?: string; observedGeneration?: number };
-    }>;
-  }>('GET', '/apis/citadel.azora.dev/v1alpha1/tenants');
-  return list.items
-    .filter(
-      (item) =>
-        item.status?.phase === 'Ready' &&
-        item.status.observedGeneration === item.metadata.generation,
-    )
-    .map((item) => item.metadata.name);
+/** The API server's requests so far, by `VERB resource` (from its `apiserver_request_total`). */
+async function apiServerRequests(rest: KubernetesRestClient): Promise<Map<string, number>> {
+  const text = await rest.request<string>('GET', '/metrics', { responseType: 'text' });
+  const counts = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const label = (name: string) => new RegExp(`${name}="([^"]*)"`).exec(line)?.[1] ?? '';
+    const subresource = label('subresource');
+    const key = `${label('verb')} ${label('resource')}${subresource ? `/${subresource}` : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return counts;
+}
+
+/** GET /debug/pprof/profile from the API server (as its admin) into `file`. */
+async function writeApiServerProfile(
+  server: { url: string; token: string; caCertificate: string },
+  file: string,
+): Promise<void> {
+  const { request } = await import('node:https');
+  const { createWriteStream: open } = await import('node:fs');
+  await new Promise<void>((resolve, reject) => {
+    const outgoing = request(
+      `${server.url}/debug/pprof/profile?seconds=20`,
+      { ca: server.caCertificate, headers: { authorization: `Bearer ${server.token}` } },
+      (response) => {
+        const out = open(file);
+        response.pipe(out);
+        out.on('finish', resolve);
+        response.on('error', reject);
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
+}
+
+interface BenchTenant extends WatchedObject {
+  metadata: { name: string; generation: number; resourceVersion?: string };
+  status?: { phase?: string; observedGeneration?: number };
+}
+
+const isReady = (tenant: BenchTenant) =>
+  tenant.status?.phase === 'Ready' &&
+  tenant.status.observedGeneration === tenant.metadata.generation;
+
+/**
+ * Records when each Tenant is first seen Ready for its generation, from a list+watch (the
+ * way a client should follow many objects: polling lists of 1,000 Tenants would itself be a
+ * large share of the API server's work).
+ */
+function watchReadiness(
+  clients: ReturnType<typeof createKubernetesClients>,
+  readyAt: Map<string, number>,
+) {
+  const path = '/apis/citadel.azora.dev/v1alpha1/tenants';
+  const see = (tenant: BenchTenant) => {
+    if (isReady(tenant) && !readyAt.has(tenant.metadata.name)) {
+      readyAt.set(tenant.metadata.name, performance.now());
+    }
+  };
+  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  return createListWatcher<BenchTenant>({
+    name: 'bench-tenants',
+    watch: clients.watch,
+    path,
+    async list() {
+      const list = await clients.rest.request<{
+        items: BenchTenant[];
+        metadata: { resourceVersion: string };
+      }>('GET', path);
+      return { items: list.items, resourceVersion: list.metadata.resourceVersion };
+    },
+    onList: (items) => items.forEach(see),
+    onEvent: (event) => see(event.object),
+    logger: quiet,
+  });
 }
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
+  // What the operator's container runs (npm run build:operator), unless --source.
+  const operatorEntry = values.source ? OPERATOR_MAIN : await buildOperatorBundle();
   let embedded: TestPostgres | undefined;
   const databaseUrl = process.env.DATABASE_URL ?? (embedded = await startTestPostgres()).url;
   // Each tenant gets several Services: the test server's default /24 runs out after ~60 tenants.
   const server = await startKubeApiServer({
-    apiServerFlags: ['--service-cluster-ip-range=10.0.0.0/16'],
+    apiServerFlags: [
+      '--service-cluster-ip-range=10.0.0.0/16',
+      ...(values['api-server-profile'] ? ['--profiling=true'] : []),
+    ],
   });
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'citadel-operator-bench-'));
   const clients = createKubernetesClients(kubeConfigFromString(server.kubeconfig));
@@ -144,7 +297,10 @@ async function main(): Promise<void> {
     });
     await createLocalKeyRing({ dataDir });
     const port = await freePort();
-    child = spawn(process.execPath, [OPERATOR_MAIN], {
+    const profileFlags = values['cpu-prof-dir']
+      ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values['cpu-prof-dir'])}`]
+      : [];
+    child = spawn(process.execPath, [...profileFlags, operatorEntry], {
       env: {
         PATH: process.env.PATH ?? '',
         KUBECONFIG: server.kubeconfigPath,
@@ -157,11 +313,16 @@ async function main(): Promise<void> {
         CITADEL_OPERATOR_HOST: '127.0.0.1',
         CITADEL_OPERATOR_PORT: String(port),
         CITADEL_TENANT_DATABASE_SSLMODE: 'disable',
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: values['operator-log'] ? (process.env.LOG_LEVEL ?? 'info') : 'warn',
+        ...(values['reconcile-concurrency']
+          ? { CITADEL_RECONCILE_CONCURRENCY: values['reconcile-concurrency'] }
+          : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const log = values['operator-log'] ? createWriteStream(values['operator-log']) : undefined;
     const keep = (chunk: string) => {
+      log?.write(chunk);
       output.push(chunk);
       if (output.length > 200) output.shift();
     };
@@ -193,6 +354,23 @@ async function main(): Promise<void> {
     }, SAMPLE_INTERVAL_MS);
     const before = await metrics(port);
     const idleOperator = await memoryOf(operatorPid);
+    const postgresPid = await postmasterPid(databaseUrl);
+    const cpuTrees = {
+      operator: [operatorPid],
+      apiServer: apiPids,
+      etcd: etcdPids,
+      postgres: postgresPid === undefined ? [] : [postgresPid],
+    };
+    const cpuNow = async () => {
+      const seconds: Record<string, number> = {};
+      for (const [name, pids] of Object.entries(cpuTrees)) {
+        seconds[name] = 0;
+        for (const pid of pids) seconds[name] += await cpuSecondsOf(pid);
+      }
+      return seconds;
+    };
+    const cpuBefore = await cpuNow();
+    const requestsBefore = await apiServerRequests(clients.rest);
 
     const slugs = Array.from(
       { length: count },
@@ -200,6 +378,11 @@ async function main(): Promise<void> {
     );
     const createdAt = new Map<string, number>();
     const readyAt = new Map<string, number>();
+    const profiling = values['api-server-profile']
+      ? writeApiServerProfile(server, values['api-server-profile'])
+      : undefined;
+    const readiness = watchReadiness(clients, readyAt);
+    await readiness.start();
     const t0 = performance.now();
     const queue = slugs.values();
     let createErrors = 0;
@@ -220,21 +403,29 @@ async function main(): Promise<void> {
     );
     let createdAllMs = Number.NaN;
     void creating.then(() => (createdAllMs = performance.now() - t0));
+    let lastReport = t0;
     while (readyAt.size < count && performance.now() - t0 < timeoutMs) {
       await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-      const ready = await readyTenants(clients.rest);
       const now = performance.now();
-      ready.filter((name) => !readyAt.has(name)).forEach((name) => readyAt.set(name, now));
-      if (Math.round(now - t0) % 10_000 < POLL_INTERVAL_MS) {
+      if (now - lastReport >= 10_000) {
+        lastReport = now;
         console.info(
           `${Math.round((now - t0) / 1000)} s: ${createdAt.size} created, ${readyAt.size} Ready`,
         );
       }
     }
     await creating;
-    const allReadyMs = performance.now() - t0;
+    await profiling;
+    readiness.stop();
+    const allReadyMs = Math.max(...readyAt.values(), t0) - t0;
     clearInterval(sampler);
     const after = await metrics(port);
+    const cpuAfter = await cpuNow();
+    const requestsAfter = await apiServerRequests(clients.rest);
+    const requestDeltas = [...requestsAfter]
+      .map(([key, total]): [string, number] => [key, total - (requestsBefore.get(key) ?? 0)])
+      .filter(([, total]) => total > 0)
+      .sort(([, a], [, b]) => b - a);
     const finalOperator = await memoryOf(operatorPid);
     const latencies = [...readyAt]
       .map(([slug, at]) => at - (createdAt.get(slug) ?? t0))
@@ -260,6 +451,18 @@ async function main(): Promise<void> {
       reconciles: delta('citadel_operator_reconciles_total'),
       reconcileErrors: delta('citadel_operator_reconcile_errors_total'),
       watchErrors: delta('citadel_operator_watch_errors_total'),
+      // CPU seconds each server used during the run (PostgreSQL: the postmaster's tree, when local).
+      cpuSeconds: Object.fromEntries(
+        Object.keys(cpuAfter).map((name) => [
+          name,
+          Math.round(((cpuAfter[name] ?? 0) - (cpuBefore[name] ?? 0)) * 10) / 10,
+        ]),
+      ),
+      apiRequests: {
+        total: requestDeltas.reduce((sum, [, total]) => sum + total, 0),
+        // The busiest, the bench's own creates and lists included.
+        top: Object.fromEntries(requestDeltas.slice(0, 12)),
+      },
       postgres: embedded ? 'embedded' : 'DATABASE_URL',
       machine: `${os.cpus().length} vCPUs, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
     };
@@ -272,9 +475,12 @@ async function main(): Promise<void> {
     }
   } finally {
     if (child?.exitCode === null && child.signalCode === null) {
+      // SIGTERM first: a clean exit is what writes the CPU profile.
       const exited = new Promise((resolve) => child?.once('exit', resolve));
-      child.kill('SIGKILL');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child?.kill('SIGKILL'), 15_000);
       await exited;
+      clearTimeout(timer);
     }
     await server.stop();
     const cleanupStart = Date.now();
