@@ -7,4 +7,5 @@ export * from './query-rows.ts';
 export * from './citadel-cli-process.ts';
 export * from './test-peers.ts';
 export * from './kube-api-server.ts';
+export { freeLoopbackPort } from './peer-process.ts';
 export * from './pulumi-peer.ts';

@@ -27,6 +27,14 @@ export interface KubeApiServer {
   version: string;
   /** The temporary directory holding etcd's data, keys and logs. */
   directory: string;
+  /** The audit log (JSON lines, one event per request) when started with `auditLog`. */
+  auditLogPath: string | undefined;
+  /**
+   * A token for a ServiceAccount from the TokenRequest API (what a pod's projected token
+   * is), and a kubeconfig file that authenticates with it: a client that is that
+   * ServiceAccount, with exactly the permissions RBAC grants it.
+   */
+  serviceAccountKubeconfig(serviceAccount: ServiceAccountRef): Promise<ServiceAccountKubeconfig>;
   /** Stops kube-apiserver, then etcd, and removes `directory`. Safe to call twice. */
   stop: () => Promise<void>;
 }
@@ -44,6 +52,24 @@ export interface KubeApiServerOptions {
   apiServerFlags?: string[];
   /** Leave the temporary directory behind on stop (to read the logs). */
   keepDirectory?: boolean;
+  /** Record every request (user, verb, resource, response code) in {@link KubeApiServer.auditLogPath}. */
+  auditLog?: boolean;
+}
+
+export interface ServiceAccountRef {
+  namespace: string;
+  name: string;
+  /** The token's lifetime (default one hour; the API server's minimum is ten minutes). */
+  expirationSeconds?: number;
+}
+
+export interface ServiceAccountKubeconfig {
+  token: string;
+  /** `system:serviceaccount:<namespace>:<name>`, as RBAC and the audit log name it. */
+  username: string;
+  kubeconfig: string;
+  /** The kubeconfig, written (0600) in the server's directory. */
+  kubeconfigPath: string;
 }
 
 /**
@@ -51,6 +77,15 @@ export interface KubeApiServerOptions {
  * after about 60 tenants, a /16 holds 65,534 Services.
  */
 const SERVICE_CLUSTER_IP_RANGE = '10.0.0.0/16';
+/** Metadata of every request, once its response is complete (or, for a watch, started). */
+const AUDIT_POLICY = [
+  'apiVersion: audit.k8s.io/v1',
+  'kind: Policy',
+  'omitStages: [RequestReceived]',
+  'rules:',
+  '  - level: Metadata',
+  '',
+].join('\n');
 const DEFAULT_CONTROLLERS = ['namespace-controller', 'garbage-collector-controller'];
 
 /** The peers startKubeApiServer runs with its default options. */
@@ -58,12 +93,13 @@ export const KUBE_API_SERVER_PEERS = ['etcd', 'kube-apiserver', 'kube-controller
 
 /**
  * Starts etcd (own data directory, no fsync) and kube-apiserver (self-signed serving
- * certificate it generates, a service-account signing key made here with node:crypto,
- * RBAC with a static admin token, a /16 of Service addresses, no kubelet) on free loopback
- * ports, resolves once `/readyz` answers, and runs kube-controller-manager with the
- * namespace controller and the garbage collector (no scheduler, no nodes: pods stay
- * Pending). Each runs under a watchdog, so a test process that dies takes them with it.
- * Needs the peers from scripts/test-peers/build-peers.sh.
+ * certificate it generates, a service-account signing key made here with node:crypto, so
+ * the TokenRequest API issues ServiceAccount tokens, RBAC with a static admin token, a /16
+ * of Service addresses, no kubelet) on free loopback ports, resolves once `/readyz`
+ * answers, and runs kube-controller-manager with the namespace controller and the garbage
+ * collector (no scheduler, no nodes: pods stay Pending). Each runs under a watchdog, so a
+ * test process that dies takes them with it. Needs the peers from
+ * scripts/test-peers/build-peers.sh.
  */
 export async function startKubeApiServer(
   options: KubeApiServerOptions = {},
@@ -84,12 +120,12 @@ export async function startKubeApiServer(
   };
   try {
     const etcdUrl = await startEtcd(etcdBinary, directory, timeoutMs, running);
-    const files = await writeApiServerFiles(directory);
+    const files = await writeApiServerFiles(directory, options.auditLog ?? false);
     const port = await freeLoopbackPort();
     const url = `https://127.0.0.1:${port}`;
     const apiServer = startWatchedPeer(
       apiServerBinary,
-      [...apiServerFlags({ etcdUrl, port, directory, files }), ...(options.apiServerFlags ?? [])],
+      [...apiServerFlags({ etcdUrl, port, files }), ...(options.apiServerFlags ?? [])],
       path.join(directory, 'kube-apiserver.log'),
     );
     running.push(apiServer);
@@ -104,7 +140,7 @@ export async function startKubeApiServer(
       description: 'kube-apiserver /readyz',
     });
     const version = await getJson<{ gitVersion: string }>(client, '/version');
-    const kubeconfig = renderKubeconfig(client);
+    const kubeconfig = renderKubeconfig(client, ADMIN_USER);
     const kubeconfigPath = path.join(directory, 'kubeconfig.yaml');
     await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
     if (controllerManagerBinary !== undefined) {
@@ -123,6 +159,9 @@ export async function startKubeApiServer(
       kubeconfigPath,
       version: version.gitVersion,
       directory,
+      auditLogPath: files.audit?.logPath,
+      serviceAccountKubeconfig: (serviceAccount) =>
+        writeServiceAccountKubeconfig(client, directory, serviceAccount),
       stop: () => (stopped ??= stopAll()),
     };
   } catch (error) {
@@ -176,9 +215,12 @@ interface ApiServerFiles {
   serviceAccountPublicKey: string;
   tokenFile: string;
   token: string;
+  audit: { policyPath: string; logPath: string } | undefined;
 }
 
-async function writeApiServerFiles(directory: string): Promise<ApiServerFiles> {
+const ADMIN_USER = 'citadel-admin';
+
+async function writeApiServerFiles(directory: string, auditLog: boolean): Promise<ApiServerFiles> {
   const certDirectory = path.join(directory, 'pki');
   await mkdir(certDirectory, { mode: 0o700 });
   const { privateKey, publicKey } = await promisify(generateKeyPair)('rsa', {
@@ -193,18 +235,32 @@ async function writeApiServerFiles(directory: string): Promise<ApiServerFiles> {
   const token = randomBytes(32).toString('hex');
   const tokenFile = path.join(certDirectory, 'tokens.csv');
   // token,user,uid,"group1,group2"
-  await writeFile(tokenFile, `${token},citadel-admin,citadel-admin,"system:masters"\n`, {
+  await writeFile(tokenFile, `${token},${ADMIN_USER},${ADMIN_USER},"system:masters"\n`, {
     mode: 0o600,
   });
-  return { certDirectory, serviceAccountKey, serviceAccountPublicKey, tokenFile, token };
+  let audit: ApiServerFiles['audit'];
+  if (auditLog) {
+    audit = {
+      policyPath: path.join(directory, 'audit-policy.yaml'),
+      logPath: path.join(directory, 'audit.log'),
+    };
+    await writeFile(audit.policyPath, AUDIT_POLICY);
+  }
+  return { certDirectory, serviceAccountKey, serviceAccountPublicKey, tokenFile, token, audit };
 }
 
-function apiServerFlags(input: {
-  etcdUrl: string;
-  port: number;
-  directory: string;
-  files: ApiServerFiles;
-}): string[] {
+function auditFlags(audit: ApiServerFiles['audit']): string[] {
+  if (audit === undefined) return [];
+  return [
+    `--audit-policy-file=${audit.policyPath}`,
+    `--audit-log-path=${audit.logPath}`,
+    '--audit-log-format=json',
+    // Written as each request completes, not batched: a test reads what happened so far.
+    '--audit-log-mode=blocking',
+  ];
+}
+
+function apiServerFlags(input: { etcdUrl: string; port: number; files: ApiServerFiles }): string[] {
   const { etcdUrl, port, files } = input;
   return [
     `--etcd-servers=${etcdUrl}`,
@@ -226,6 +282,7 @@ function apiServerFlags(input: {
     '--disable-admission-plugins=ServiceAccount',
     '--enable-priority-and-fairness=false',
     '--profiling=false',
+    ...auditFlags(files.audit),
   ];
 }
 
@@ -259,24 +316,55 @@ interface ApiClient {
 }
 
 async function probeReady(client: ApiClient) {
-  const { status } = await httpsGet(client, '/readyz');
+  const { status } = await httpsRequest(client, 'GET', '/readyz');
   return status === 200 ? true : undefined;
 }
 
 async function getJson<T>(client: ApiClient, pathname: string): Promise<T> {
-  const { status, body } = await httpsGet(client, pathname);
+  const { status, body } = await httpsRequest(client, 'GET', pathname);
   if (status !== 200) throw new Error(`GET ${pathname}: ${status} ${body}`);
   return JSON.parse(body) as T;
 }
 
+/** Asks the TokenRequest API, as the admin, for a token of `serviceAccount`. */
+async function writeServiceAccountKubeconfig(
+  client: ApiClient,
+  directory: string,
+  serviceAccount: ServiceAccountRef,
+): Promise<ServiceAccountKubeconfig> {
+  const { namespace, name } = serviceAccount;
+  const pathname = `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`;
+  const { status, body } = await httpsRequest(client, 'POST', pathname, {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenRequest',
+    spec: { expirationSeconds: serviceAccount.expirationSeconds ?? 3_600 },
+  });
+  if (status !== 201) throw new Error(`POST ${pathname}: ${status} ${body}`);
+  const { token } = (JSON.parse(body) as { status: { token: string } }).status;
+  const username = `system:serviceaccount:${namespace}:${name}`;
+  const kubeconfig = renderKubeconfig({ ...client, token }, username);
+  const kubeconfigPath = path.join(directory, `kubeconfig-${namespace}-${name}.yaml`);
+  await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
+  return { token, username, kubeconfig, kubeconfigPath };
+}
+
 /** node:https, because fetch cannot be given a CA without undici's own Agent. */
-function httpsGet(client: ApiClient, pathname: string): Promise<{ status: number; body: string }> {
+function httpsRequest(
+  client: ApiClient,
+  method: 'GET' | 'POST',
+  pathname: string,
+  json?: unknown,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const outgoing = request(
       new URL(pathname, client.url),
       {
+        method,
         ca: client.caCertificate,
-        headers: { authorization: `Bearer ${client.token}` },
+        headers: {
+          authorization: `Bearer ${client.token}`,
+          ...(json === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         timeout: 5_000,
       },
       (response) => {
@@ -286,13 +374,14 @@ function httpsGet(client: ApiClient, pathname: string): Promise<{ status: number
         response.on('error', reject);
       },
     );
-    outgoing.on('timeout', () => outgoing.destroy(new Error(`GET ${pathname} timed out`)));
+    outgoing.on('timeout', () => outgoing.destroy(new Error(`${method} ${pathname} timed out`)));
     outgoing.on('error', reject);
-    outgoing.end();
+    outgoing.end(json === undefined ? undefined : JSON.stringify(json));
   });
 }
 
-function renderKubeconfig(client: ApiClient): string {
+/** A kubeconfig (context `citadel-test`) in which `user` authenticates with `client.token`. */
+function renderKubeconfig(client: ApiClient, user: string): string {
   const ca = Buffer.from(client.caCertificate).toString('base64');
   return [
     'apiVersion: v1',
@@ -303,14 +392,14 @@ function renderKubeconfig(client: ApiClient): string {
     `      server: ${client.url}`,
     `      certificate-authority-data: ${ca}`,
     'users:',
-    '  - name: citadel-admin',
+    `  - name: ${JSON.stringify(user)}`,
     '    user:',
     `      token: ${client.token}`,
     'contexts:',
     '  - name: citadel-test',
     '    context:',
     '      cluster: citadel-test',
-    '      user: citadel-admin',
+    `      user: ${JSON.stringify(user)}`,
     'current-context: citadel-test',
     '',
   ].join('\n');
