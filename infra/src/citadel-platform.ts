@@ -3,14 +3,21 @@ import * as pulumi from '@pulumi/pulumi';
 import { type ICustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition';
 import { IrsaRole } from './irsa-role.ts';
 import { KubernetesObject, KubernetesProvider } from './kubernetes-object.ts';
-import { MILVUS_NAMESPACE, MilvusRelease } from './milvus-release.ts';
+import { MILVUS_NAMESPACE, MILVUS_PORT, MilvusRelease } from './milvus-release.ts';
 import { PlatformCache } from './platform-cache.ts';
 import { PlatformCluster } from './platform-cluster.ts';
 import { type PlatformConfig } from './platform-config.ts';
 import { PlatformDatabase } from './platform-database.ts';
 import { controlPlanePolicy, operatorPolicy } from './platform-iam.ts';
 import { PlatformKeys } from './platform-keys.ts';
-import { componentName, namespaceManifest, SYSTEM_NAMESPACE } from './platform-manifests.ts';
+import {
+  componentName,
+  controlPlaneEndpoint,
+  controlPlaneServiceUrl,
+  namespaceManifest,
+  type OperatorSettings,
+  SYSTEM_NAMESPACE,
+} from './platform-manifests.ts';
 import { PlatformNetwork } from './platform-network.ts';
 import { PlatformWorkloads } from './platform-workloads.ts';
 
@@ -122,7 +129,6 @@ export class CitadelPlatform extends pulumi.ComponentResource {
             CITADEL_PUBLIC_URL: url,
             HOST: '0.0.0.0',
             LOG_LEVEL: 'info',
-            CITADEL_DATA_DIR: '/var/lib/citadel',
             AWS_REGION: config.region,
             CITADEL_CLUSTER_NAME: CLUSTER_NAME,
             CITADEL_PLATFORM_KEY_ARN: masterKeyArn,
@@ -142,6 +148,10 @@ export class CitadelPlatform extends pulumi.ComponentResource {
             REDIS_URL: `rediss://:${encodeURIComponent(authToken)}@${redisHost}:6379`,
             CITADEL_ADMIN_TOKEN: adminToken,
           })),
+        operator: pulumi
+          .all([database.address, database.port])
+          .apply(([host, port]) => operatorSettings(config, { host, port }, url)),
+        masterKey: config.masterKey,
       },
       { parent: this, provider },
     );
@@ -203,4 +213,27 @@ export class CitadelPlatform extends pulumi.ComponentResource {
     );
     return { controlPlane, operator };
   }
+}
+
+/**
+ * The operator's settings on this platform. Tenants' pods may reach the database (in the VPC),
+ * Milvus and the control plane's token keys, each on its port, and nothing else outside their
+ * namespace; their hosts verify requests against the control plane's JWKS inside the cluster.
+ */
+function operatorSettings(
+  config: PlatformConfig,
+  database: { host: string; port: number },
+  url: string,
+): OperatorSettings {
+  return {
+    instanceId: config.instanceId,
+    dataPlaneImage: config.images.dataPlane,
+    tenantDatabase: database,
+    platformEndpoints: [
+      { name: 'database', port: database.port, destination: { cidr: config.vpcCidr } },
+      { name: 'vector-store', port: MILVUS_PORT, destination: { namespace: MILVUS_NAMESPACE } },
+      controlPlaneEndpoint(),
+    ],
+    tokenIssuer: { issuer: url, jwksUrl: `${controlPlaneServiceUrl()}/.well-known/jwks.json` },
+  };
 }

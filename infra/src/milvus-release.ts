@@ -11,6 +11,8 @@ export const MILVUS_CHART = {
 } as const;
 
 export const MILVUS_NAMESPACE = 'citadel-milvus';
+/** Milvus's gRPC port, where tenants' services and the operator reach it. */
+export const MILVUS_PORT = 19530;
 
 /**
  * Chart values for a scale: standalone (one pod, RocksMQ, one etcd, MinIO standalone) for small
@@ -75,7 +77,7 @@ export class MilvusRelease extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.endpoint = pulumi.interpolate`milvus.${args.namespace}.svc.cluster.local:19530`;
+    this.endpoint = pulumi.interpolate`milvus.${args.namespace}.svc.cluster.local:${MILVUS_PORT}`;
     this.registerOutputs({ endpoint: this.endpoint });
   }
 }

@@ -45,9 +45,13 @@ export interface PlatformConfig {
   domain: string;
   ingressClassName: string;
   tlsSecretName: string;
-  images: { controlPlane: string; operator: string };
+  /** `CITADEL_INSTANCE_ID`: six lower-case letters or digits, in every tenant database's name. */
+  instanceId: string;
+  images: { controlPlane: string; operator: string; dataPlane: string };
   replicas: { controlPlane: number; operator: number };
   adminToken: pulumi.Output<string>;
+  /** The platform master key: 32 bytes, base64 (see {@link parseMasterKey}). */
+  masterKey: pulumi.Output<string>;
   /** The Tenant CRD the operator team commits (YAML), relative to the working directory. */
   tenantCrdPath: string;
 }
@@ -96,8 +100,47 @@ function nodePool(config: pulumi.Config, prefix: 'systemNode' | 'gpuNode'): Node
   return pool;
 }
 
-function image(config: pulumi.Config, name: 'controlPlane' | 'operator'): string {
-  return `${config.require('imageRegistry')}/citadel-${name === 'controlPlane' ? 'control-plane' : 'operator'}:${config.require(`${name}ImageTag`)}`;
+const IMAGE_NAMES = {
+  controlPlane: 'citadel-control-plane',
+  operator: 'citadel-operator',
+  dataPlane: 'citadel-data-plane',
+} as const;
+
+/** `<imageRegistry>/citadel-<name>:<nameImageTag>`. */
+function image(config: pulumi.Config, name: keyof typeof IMAGE_NAMES): string {
+  return `${config.require('imageRegistry')}/${IMAGE_NAMES[name]}:${config.require(`${name}ImageTag`)}`;
+}
+
+/** The operator's rule for `CITADEL_INSTANCE_ID`. */
+const INSTANCE_ID_PATTERN = /^[a-z0-9]{6}$/;
+
+function instanceId(config: pulumi.Config): string {
+  const id = config.require('instanceId');
+  if (!INSTANCE_ID_PATTERN.test(id)) {
+    throw new pulumi.RunError(
+      `citadel:instanceId must be six lower-case letters or digits, not ${JSON.stringify(id)}`,
+    );
+  }
+  return id;
+}
+
+const MASTER_KEY_BYTES = 32;
+
+/**
+ * The platform master key as it must be configured: 32 random bytes in base64
+ * (`openssl rand -base64 32`). Returns the canonical base64; refuses anything else without
+ * repeating it (it is a secret).
+ */
+export function parseMasterKey(text: string): string {
+  const trimmed = text.trim();
+  const key = Buffer.from(trimmed, 'base64');
+  if (key.length !== MASTER_KEY_BYTES || key.toString('base64') !== trimmed) {
+    throw new pulumi.RunError(
+      `citadel:masterKey must be ${MASTER_KEY_BYTES} random bytes in base64 ` +
+        '(pulumi config set --secret citadel:masterKey "$(openssl rand -base64 32)")',
+    );
+  }
+  return trimmed;
 }
 
 function milvusScale(config: pulumi.Config): MilvusScale {
@@ -152,9 +195,15 @@ export function readPlatformConfig(
     redis: redisConfig(config),
     milvus: milvusScale(config),
     ...exposure(config),
-    images: { controlPlane: image(config, 'controlPlane'), operator: image(config, 'operator') },
+    instanceId: instanceId(config),
+    images: {
+      controlPlane: image(config, 'controlPlane'),
+      operator: image(config, 'operator'),
+      dataPlane: image(config, 'dataPlane'),
+    },
     replicas: replicaCounts(config),
     adminToken: config.requireSecret('adminToken'),
+    masterKey: config.requireSecret('masterKey').apply(parseMasterKey),
     tenantCrdPath: config.get('tenantCrdPath') ?? PLATFORM_CONFIG_DEFAULTS.tenantCrdPath,
   };
 }

@@ -1,9 +1,12 @@
 import { type IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { type IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import { type INamespace } from 'kubernetes-models/v1/Namespace';
 import { type ISecret } from 'kubernetes-models/v1/Secret';
 import { type IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { type IService } from 'kubernetes-models/v1/Service';
 import { type IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { type IVolume } from 'kubernetes-models/v1/Volume';
+import { type IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
 import { type IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import { type IIngress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { type IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
@@ -30,6 +33,38 @@ export type PlatformComponent = 'control-plane' | 'operator';
 
 /** The ConfigMap and Secret every platform pod reads its environment from. */
 export const PLATFORM_ENVIRONMENT_NAME = 'citadel-platform';
+
+/** The ports the platform's processes listen on. */
+export const PLATFORM_PORTS: Record<PlatformComponent, number> = {
+  'control-plane': 8080,
+  operator: 8081,
+};
+
+/** The variable each process reads its port from. */
+const PORT_VARIABLES: Record<PlatformComponent, string> = {
+  'control-plane': 'PORT',
+  operator: 'CITADEL_OPERATOR_PORT',
+};
+
+/** `CITADEL_DATA_DIR` of the platform pods, an emptyDir. */
+export const PLATFORM_DATA_DIR = '/var/lib/citadel';
+
+/**
+ * The platform master key is a Secret with one key, mounted read-only (0400) into the operator
+ * as the directory `<CITADEL_DATA_DIR>/keys`: the file its key ring reads
+ * (`masterKeyPath(dataDir)` of operators/src/drivers/local/local-key-ring.ts) is the Secret's
+ * key, so every replica uses the platform's key and none makes one of its own. The operator's
+ * RBAC peer test lays the key out by these constants.
+ */
+export const MASTER_KEY_SECRET_NAME = 'citadel-master-key';
+export const MASTER_KEY_FILE = 'master.key';
+export const MASTER_KEY_MOUNT_PATH = `${PLATFORM_DATA_DIR}/keys`;
+
+/**
+ * The operator runs its bundle (operator-main.ts and its dependencies in one file, built by
+ * `npm run build:operator`), relative to the image's working directory, the repository root.
+ */
+export const OPERATOR_COMMAND = ['node', 'operators/dist/operator.js'];
 
 export function componentName(component: PlatformComponent): string {
   return `citadel-${component}`;
@@ -98,17 +133,151 @@ export function platformConfigMapManifest(data: Record<string, string>): IConfig
   };
 }
 
+/** A Secret mounted read-only (mode 0400) as a directory holding its one key. */
+export interface SecretVolume {
+  name: string;
+  secretName: string;
+  key: string;
+  mountPath: string;
+}
+
+/** What a component's container runs and reads besides what every platform container has. */
+export interface ComponentContainer {
+  /** The container's command; absent: the image's entry point. */
+  command?: string[];
+  /** Variables of its own, which win over the shared ConfigMap's. */
+  env: IEnvVar[];
+  /** Every key of the platform Secret as a variable; otherwise only what `env` takes from it. */
+  readsWholePlatformSecret: boolean;
+  secretVolumes: SecretVolume[];
+}
+
 export interface WorkloadSpec {
   component: PlatformComponent;
   image: string;
   replicas: number;
+  /** Serves `/healthz` (liveness) and `/readyz` (readiness). */
   port: number;
-  /** Probed at `/healthz` (liveness) and `/readyz` (readiness). */
   resources: { cpu: string; memory: string };
+  container: ComponentContainer;
+}
+
+/** The control plane reads the shared ConfigMap and Secret, nothing else. */
+export const CONTROL_PLANE_CONTAINER: ComponentContainer = {
+  env: [],
+  readsWholePlatformSecret: true,
+  secretVolumes: [],
+};
+
+/** A platform endpoint tenants' pods may reach, as the operator's `CITADEL_PLATFORM_ENDPOINTS` lists it. */
+export interface PlatformEndpoint {
+  /** A DNS-1123 label, e.g. `database`. */
+  name: string;
+  port: number;
+  destination: { cidr: string } | { namespace: string; podLabels?: Record<string, string> };
+}
+
+/** What the operator is configured with that differs from one platform to another. */
+export interface OperatorSettings {
+  /** `CITADEL_INSTANCE_ID`: six lower-case letters or digits, in every tenant database's name. */
+  instanceId: string;
+  /** `CITADEL_DATA_PLANE_IMAGE`: `repository:tag`, the image of every tenant's services. */
+  dataPlaneImage: string;
+  /** Where tenants' pods reach PostgreSQL. */
+  tenantDatabase: { host: string; port: number };
+  /** Egress tenants' pods get besides DNS and each other. */
+  platformEndpoints: PlatformEndpoint[];
+  /** The control plane's token issuer and the JWKS tenants' hosts verify requests with. */
+  tokenIssuer: { issuer: string; jwksUrl: string };
+}
+
+/**
+ * The operator's own variables (operators/src/kubernetes/operator-config.ts reads them); the
+ * shared ConfigMap adds `CITADEL_PUBLIC_URL`, `CITADEL_MILVUS_ADDRESS` and `LOG_LEVEL`. Of the
+ * platform Secret it reads `DATABASE_URL` only: not the admin token, not Redis.
+ */
+export function operatorEnvironment(settings: OperatorSettings): IEnvVar[] {
+  return [
+    {
+      name: 'CITADEL_OPERATOR_NAMESPACE',
+      valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } },
+    },
+    {
+      name: 'DATABASE_URL',
+      valueFrom: { secretKeyRef: { name: PLATFORM_ENVIRONMENT_NAME, key: 'DATABASE_URL' } },
+    },
+    { name: 'CITADEL_INSTANCE_ID', value: settings.instanceId },
+    { name: 'CITADEL_DATA_PLANE_IMAGE', value: settings.dataPlaneImage },
+    { name: 'CITADEL_GATEWAY_NAMESPACE', value: SYSTEM_NAMESPACE },
+    { name: 'CITADEL_TENANT_DATABASE_HOST', value: settings.tenantDatabase.host },
+    { name: 'CITADEL_TENANT_DATABASE_PORT', value: String(settings.tenantDatabase.port) },
+    { name: 'CITADEL_PLATFORM_ENDPOINTS', value: JSON.stringify(settings.platformEndpoints) },
+    { name: 'CITADEL_TOKEN_ISSUER', value: settings.tokenIssuer.issuer },
+    { name: 'CITADEL_TOKEN_JWKS_URL', value: settings.tokenIssuer.jwksUrl },
+  ];
+}
+
+/** The operator's container: its bundle, its variables and the platform master key. */
+export function operatorContainer(settings: OperatorSettings): ComponentContainer {
+  return {
+    command: OPERATOR_COMMAND,
+    env: operatorEnvironment(settings),
+    readsWholePlatformSecret: false,
+    secretVolumes: [
+      {
+        name: 'master-key',
+        secretName: MASTER_KEY_SECRET_NAME,
+        key: MASTER_KEY_FILE,
+        mountPath: MASTER_KEY_MOUNT_PATH,
+      },
+    ],
+  };
+}
+
+/** The control plane inside the cluster: its Service's address. */
+export function controlPlaneServiceUrl(): string {
+  const port = PLATFORM_PORTS['control-plane'];
+  return `http://${componentName('control-plane')}.${SYSTEM_NAMESPACE}.svc.cluster.local:${port}`;
+}
+
+/** Tenants' hosts fetch the control plane's token keys (its JWKS) from its pods. */
+export function controlPlaneEndpoint(): PlatformEndpoint {
+  return {
+    name: 'token-keys',
+    port: PLATFORM_PORTS['control-plane'],
+    destination: { namespace: SYSTEM_NAMESPACE, podLabels: selectorLabels('control-plane') },
+  };
+}
+
+function secretVolume(volume: SecretVolume): IVolume {
+  return {
+    name: volume.name,
+    secret: {
+      secretName: volume.secretName,
+      // With the pod's fsGroup, kubelet makes this 0440: the pod's group may read it too.
+      defaultMode: 0o400,
+      items: [{ key: volume.key, path: volume.key }],
+    },
+  };
+}
+
+function secretVolumeMount(volume: SecretVolume): IVolumeMount {
+  return { name: volume.name, mountPath: volume.mountPath, readOnly: true };
+}
+
+/** The shared ConfigMap, and the Secret where the component reads all of it. */
+function environmentSources(container: ComponentContainer) {
+  return [
+    { configMapRef: { name: PLATFORM_ENVIRONMENT_NAME } },
+    ...(container.readsWholePlatformSecret
+      ? [{ secretRef: { name: PLATFORM_ENVIRONMENT_NAME } }]
+      : []),
+  ];
 }
 
 /** The restricted Pod Security Standard, met by every platform pod. */
 function podSpec(spec: WorkloadSpec): IPodSpec {
+  const { container } = spec;
   return {
     serviceAccountName: componentName(spec.component),
     securityContext: {
@@ -132,12 +301,14 @@ function podSpec(spec: WorkloadSpec): IPodSpec {
         name: spec.component,
         image: spec.image,
         imagePullPolicy: 'IfNotPresent',
+        ...(container.command ? { command: container.command } : {}),
         ports: [{ name: 'http', containerPort: spec.port, protocol: 'TCP' }],
-        envFrom: [
-          { configMapRef: { name: PLATFORM_ENVIRONMENT_NAME } },
-          { secretRef: { name: PLATFORM_ENVIRONMENT_NAME } },
+        envFrom: environmentSources(container),
+        env: [
+          { name: PORT_VARIABLES[spec.component], value: String(spec.port) },
+          { name: 'CITADEL_DATA_DIR', value: PLATFORM_DATA_DIR },
+          ...container.env,
         ],
-        env: [{ name: 'PORT', value: String(spec.port) }],
         resources: {
           requests: { cpu: spec.resources.cpu, memory: spec.resources.memory },
           limits: { memory: spec.resources.memory },
@@ -153,13 +324,15 @@ function podSpec(spec: WorkloadSpec): IPodSpec {
         },
         volumeMounts: [
           { name: 'tmp', mountPath: '/tmp' },
-          { name: 'data', mountPath: '/var/lib/citadel' },
+          { name: 'data', mountPath: PLATFORM_DATA_DIR },
+          ...container.secretVolumes.map(secretVolumeMount),
         ],
       },
     ],
     volumes: [
       { name: 'tmp', emptyDir: {} },
       { name: 'data', emptyDir: {} },
+      ...container.secretVolumes.map(secretVolume),
     ],
   };
 }
@@ -360,6 +533,25 @@ export function leaderElectionRoleBindingManifest(): IRoleBinding {
     metadata: { name, namespace: SYSTEM_NAMESPACE, labels: componentLabels('operator') },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
     subjects: [subject('operator')],
+  };
+}
+
+/**
+ * The platform master key, 32 random bytes (base64 in `data`), that the operator's key ring
+ * wraps every tenant's data keys with. Immutable: a different key could unwrap none of them.
+ */
+export function masterKeySecretManifest(masterKey: string): ISecret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: MASTER_KEY_SECRET_NAME,
+      namespace: SYSTEM_NAMESPACE,
+      labels: componentLabels('operator'),
+    },
+    type: 'Opaque',
+    immutable: true,
+    data: { [MASTER_KEY_FILE]: masterKey },
   };
 }
 

@@ -1,5 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import { type ICustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition';
+import { type IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import {
   KubernetesObject,
   type KubernetesObjectInputs,
@@ -8,15 +9,21 @@ import {
 import {
   clusterRoleBindingManifest,
   clusterRoleManifest,
+  type ComponentContainer,
+  CONTROL_PLANE_CONTAINER,
   CONTROL_PLANE_RULES,
   deploymentManifest,
   ingressManifest,
   leaderElectionRoleBindingManifest,
   leaderElectionRoleManifest,
+  masterKeySecretManifest,
   namespaceManifest,
+  operatorContainer,
+  type OperatorSettings,
   OPERATOR_RULES,
   type PlatformComponent,
   platformConfigMapManifest,
+  PLATFORM_PORTS,
   platformSecretManifest,
   podDisruptionBudgetManifest,
   serviceAccountManifest,
@@ -24,12 +31,6 @@ import {
   SYSTEM_NAMESPACE,
   type WorkloadSpec,
 } from './platform-manifests.ts';
-
-/** The ports the platform's processes listen on. */
-export const PLATFORM_PORTS: Record<PlatformComponent, number> = {
-  'control-plane': 8080,
-  operator: 8081,
-};
 
 export interface PlatformWorkloadsArgs {
   provider: pulumi.ProviderResource;
@@ -43,6 +44,10 @@ export interface PlatformWorkloadsArgs {
   environment: pulumi.Input<Record<string, string>>;
   /** Secret environment: `DATABASE_URL`, `REDIS_URL`, `CITADEL_ADMIN_TOKEN`. */
   secretEnvironment: pulumi.Input<Record<string, string>>;
+  /** The operator's settings that differ between platforms (instance id, images, addresses). */
+  operator: pulumi.Input<OperatorSettings>;
+  /** The platform master key: 32 bytes, base64 (`citadel:masterKey`). */
+  masterKey: pulumi.Input<string>;
 }
 
 const RESOURCES: Record<PlatformComponent, WorkloadSpec['resources']> = {
@@ -53,7 +58,8 @@ const RESOURCES: Record<PlatformComponent, WorkloadSpec['resources']> = {
 /**
  * Citadel on its cluster: the `citadel-system` namespace (restricted pod security), the Tenant
  * CRD, the control plane and operator (Deployments, IRSA service accounts, Services,
- * PodDisruptionBudgets), the operator's least-privilege RBAC, and the TLS Ingress.
+ * PodDisruptionBudgets), the operator's least-privilege RBAC and the platform master key it
+ * mounts, and the TLS Ingress.
  */
 export class PlatformWorkloads extends pulumi.ComponentResource {
   readonly namespace: pulumi.Output<string>;
@@ -68,7 +74,18 @@ export class PlatformWorkloads extends pulumi.ComponentResource {
     );
     const crd = this.applyObject(`${name}-tenant-crd`, args.tenantCrd);
     const inNamespace = { dependsOn: [namespace] };
+    // What the pods read: the shared environment, and the operator's master key.
     const environment = [
+      this.applyObject(
+        `${name}-master-key`,
+        {
+          ...masterKeySecretManifest(''),
+          data: pulumi.secret(
+            pulumi.output(args.masterKey).apply((key) => masterKeySecretManifest(key).data ?? {}),
+          ),
+        },
+        inNamespace,
+      ),
       this.applyObject(
         `${name}-environment`,
         { ...platformConfigMapManifest({}), data: args.environment },
@@ -119,19 +136,10 @@ export class PlatformWorkloads extends pulumi.ComponentResource {
       },
       { dependsOn },
     );
-    const port = PLATFORM_PORTS[component];
-    this.applyObject(
-      name,
-      deploymentManifest({
-        component,
-        image: args.images[component],
-        replicas: args.replicas[component],
-        port,
-        resources: RESOURCES[component],
-      }),
-      { dependsOn: [...dependsOn, serviceAccount, binding] },
-    );
-    this.applyObject(name, serviceManifest(component, port), { dependsOn });
+    this.applyObject(name, deploymentInputs(component, args), {
+      dependsOn: [...dependsOn, serviceAccount, binding],
+    });
+    this.applyObject(name, serviceManifest(component, PLATFORM_PORTS[component]), { dependsOn });
     this.applyObject(name, podDisruptionBudgetManifest(component), { dependsOn });
   }
 
@@ -147,4 +155,29 @@ export class PlatformWorkloads extends pulumi.ComponentResource {
       provider: this.kubernetesProvider,
     });
   }
+}
+
+/** A component's Deployment; the operator's waits on its settings (the database's address). */
+function deploymentInputs(
+  component: PlatformComponent,
+  args: PlatformWorkloadsArgs,
+): KubernetesObjectInputs<IDeployment> {
+  const workload = (container: ComponentContainer): WorkloadSpec => ({
+    component,
+    image: args.images[component],
+    replicas: args.replicas[component],
+    port: PLATFORM_PORTS[component],
+    resources: RESOURCES[component],
+    container,
+  });
+  if (component === 'control-plane') return deploymentManifest(workload(CONTROL_PLANE_CONTAINER));
+  const manifest = pulumi
+    .output(args.operator)
+    .apply((settings) => deploymentManifest(workload(operatorContainer(settings))));
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: manifest.apply((deployment) => deployment.metadata),
+    spec: manifest.apply((deployment) => deployment.spec),
+  };
 }

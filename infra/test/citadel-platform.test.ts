@@ -4,7 +4,7 @@ import { type IPolicyRule } from 'kubernetes-models/rbac.authorization.k8s.io/v1
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type PlatformOutputs } from '../src/citadel-platform.ts';
 import { MILVUS_CHART } from '../src/milvus-release.ts';
-import { readPlatformConfig } from '../src/platform-config.ts';
+import { parseMasterKey, readPlatformConfig } from '../src/platform-config.ts';
 import { platformProgram } from '../src/platform-program.ts';
 import { kubernetesObjectProblems } from './support/kubernetes-models.ts';
 import {
@@ -16,21 +16,30 @@ import {
   valueOf,
 } from './support/pulumi-mocks.ts';
 
+const MASTER_KEY = Buffer.alloc(32, 0xa5).toString('base64');
 const CONFIG: Record<string, string> = {
   'aws:region': 'eu-west-1',
   'citadel:domain': 'citadel.example.com',
   'citadel:imageRegistry': 'registry.example.com/azora',
   'citadel:controlPlaneImageTag': '1.4.2',
   'citadel:operatorImageTag': '1.4.2',
+  'citadel:dataPlaneImageTag': '1.4.3',
+  'citadel:instanceId': 'prod01',
   'citadel:gpuNodeInstanceType': 'g6.2xlarge',
   'citadel:gpuNodeMin': '1',
   'citadel:gpuNodeMax': '5',
   'citadel:databasePassword': 'p@ss/word',
   'citadel:redisAuthToken': 'redis-auth-token-0123456789',
   'citadel:adminToken': 'ctd_admin_0123456789abcdef',
+  'citadel:masterKey': MASTER_KEY,
   'citadel:tenantCrdPath': fileURLToPath(new URL('fixtures/tenant-crd.yaml', import.meta.url)),
 };
-const SECRET_KEYS = ['citadel:databasePassword', 'citadel:redisAuthToken', 'citadel:adminToken'];
+const SECRET_KEYS = [
+  'citadel:databasePassword',
+  'citadel:redisAuthToken',
+  'citadel:adminToken',
+  'citadel:masterKey',
+];
 
 let engine: MockedEngine;
 let outputs: PlatformOutputs;
@@ -50,7 +59,7 @@ const kubernetesObjects = (): RecordedResource[] =>
     (resource) =>
       resource.type.startsWith('kubernetes:') && resource.type !== 'kubernetes:helm.sh/v3:Release',
   );
-const kubernetesObject = (kind: string, name: string): Record<string, unknown> => {
+const kubernetesResource = (kind: string, name: string): RecordedResource => {
   const found = kubernetesObjects().find(
     (resource) =>
       resource.inputs.kind === kind &&
@@ -59,7 +68,30 @@ const kubernetesObject = (kind: string, name: string): Record<string, unknown> =
   if (!found) {
     throw new Error(`no ${kind} ${name}`);
   }
-  return found.inputs;
+  return found;
+};
+const kubernetesObject = (kind: string, name: string): Record<string, unknown> =>
+  kubernetesResource(kind, name).inputs;
+
+interface Container {
+  command?: string[];
+  ports: unknown[];
+  env: Array<{ name: string; value?: string; valueFrom?: unknown }>;
+  envFrom: unknown[];
+  volumeMounts: unknown[];
+  livenessProbe: unknown;
+  readinessProbe: unknown;
+}
+const podOf = (name: string) =>
+  (
+    kubernetesObject('Deployment', name) as {
+      spec: { template: { spec: { containers: Container[]; volumes: unknown[] } } };
+    }
+  ).spec.template.spec;
+const containerOf = (name: string): Container => {
+  const [container] = podOf(name).containers;
+  if (!container) throw new Error(`no container in ${name}`);
+  return container;
 };
 
 describe('CitadelPlatform on AWS (mocked engine)', () => {
@@ -234,6 +266,7 @@ describe('CitadelPlatform on AWS (mocked engine)', () => {
         'Role',
         'RoleBinding',
         'Secret',
+        'Secret',
         'Service',
         'Service',
         'ServiceAccount',
@@ -328,8 +361,7 @@ describe('CitadelPlatform on AWS (mocked engine)', () => {
   });
 
   it('hands the pods their database and Redis URLs in a Secret, over TLS', () => {
-    const secretResource = kubernetesObjects().find((object) => object.inputs.kind === 'Secret');
-    expect(secretResource?.secretInputs).toEqual(['/stringData']);
+    expect(kubernetesResource('Secret', 'citadel-platform').secretInputs).toEqual(['/stringData']);
     const secret = kubernetesObject('Secret', 'citadel-platform') as {
       stringData: Record<string, string>;
     };
@@ -341,6 +373,104 @@ describe('CitadelPlatform on AWS (mocked engine)', () => {
       data: Record<string, string>;
     };
     expect(configMap.data.CITADEL_PUBLIC_URL).toBe('https://citadel.example.com');
+  });
+
+  it('runs the operator bundle with its settings, its port and nothing of the Secret but the database', () => {
+    const container = containerOf('citadel-operator');
+    expect(container.command).toEqual(['node', 'operators/dist/operator.js']);
+    expect(container.ports).toEqual([{ name: 'http', containerPort: 8081, protocol: 'TCP' }]);
+    expect(container.livenessProbe).toMatchObject({ httpGet: { path: '/healthz', port: 'http' } });
+    expect(container.readinessProbe).toMatchObject({ httpGet: { path: '/readyz', port: 'http' } });
+    // Only the ConfigMap is read whole: the admin token and Redis stay with the control plane.
+    expect(container.envFrom).toEqual([{ configMapRef: { name: 'citadel-platform' } }]);
+    const env = Object.fromEntries(
+      container.env.map((variable) => [variable.name, variable.value ?? variable.valueFrom]),
+    );
+    expect(env).toEqual({
+      CITADEL_OPERATOR_PORT: '8081',
+      CITADEL_DATA_DIR: '/var/lib/citadel',
+      CITADEL_OPERATOR_NAMESPACE: { fieldRef: { fieldPath: 'metadata.namespace' } },
+      DATABASE_URL: { secretKeyRef: { name: 'citadel-platform', key: 'DATABASE_URL' } },
+      CITADEL_INSTANCE_ID: 'prod01',
+      CITADEL_DATA_PLANE_IMAGE: 'registry.example.com/azora/citadel-data-plane:1.4.3',
+      CITADEL_GATEWAY_NAMESPACE: 'citadel-system',
+      CITADEL_TENANT_DATABASE_HOST: 'citadel-platform.abc.eu-west-1.rds.amazonaws.com',
+      CITADEL_TENANT_DATABASE_PORT: '5432',
+      CITADEL_PLATFORM_ENDPOINTS: expect.any(String) as unknown,
+      CITADEL_TOKEN_ISSUER: 'https://citadel.example.com',
+      CITADEL_TOKEN_JWKS_URL:
+        'http://citadel-control-plane.citadel-system.svc.cluster.local:8080/.well-known/jwks.json',
+    });
+    expect(JSON.parse(env.CITADEL_PLATFORM_ENDPOINTS as string)).toEqual([
+      { name: 'database', port: 5432, destination: { cidr: '10.40.0.0/16' } },
+      { name: 'vector-store', port: 19530, destination: { namespace: 'citadel-milvus' } },
+      {
+        name: 'token-keys',
+        port: 8080,
+        destination: {
+          namespace: 'citadel-system',
+          podLabels: { 'app.kubernetes.io/name': 'citadel-control-plane' },
+        },
+      },
+    ]);
+    // The rest comes from the shared ConfigMap.
+    const configMap = kubernetesObject('ConfigMap', 'citadel-platform') as {
+      data: Record<string, string>;
+    };
+    expect(configMap.data).toMatchObject({
+      CITADEL_PUBLIC_URL: 'https://citadel.example.com',
+      CITADEL_MILVUS_ADDRESS: 'milvus.citadel-milvus.svc.cluster.local:19530',
+      LOG_LEVEL: 'info',
+    });
+    const controlPlane = containerOf('citadel-control-plane');
+    expect(controlPlane.command).toBeUndefined();
+    expect(controlPlane.envFrom).toEqual([
+      { configMapRef: { name: 'citadel-platform' } },
+      { secretRef: { name: 'citadel-platform' } },
+    ]);
+    expect(controlPlane.env).toEqual([
+      { name: 'PORT', value: '8080' },
+      { name: 'CITADEL_DATA_DIR', value: '/var/lib/citadel' },
+    ]);
+  });
+
+  it('mounts the platform master key into the operator, read-only, from an immutable Secret', () => {
+    const secret = kubernetesResource('Secret', 'citadel-master-key');
+    expect(secret.secretInputs).toEqual(['/data']);
+    expect(secret.inputs).toMatchObject({
+      metadata: { namespace: 'citadel-system' },
+      type: 'Opaque',
+      immutable: true,
+      data: { 'master.key': MASTER_KEY },
+    });
+    const pod = podOf('citadel-operator');
+    expect(pod.volumes).toContainEqual({
+      name: 'master-key',
+      secret: {
+        secretName: 'citadel-master-key',
+        defaultMode: 0o400,
+        items: [{ key: 'master.key', path: 'master.key' }],
+      },
+    });
+    // The directory the key ring reads `master.key` from: <CITADEL_DATA_DIR>/keys.
+    expect(containerOf('citadel-operator').volumeMounts).toEqual([
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'data', mountPath: '/var/lib/citadel' },
+      { name: 'master-key', mountPath: '/var/lib/citadel/keys', readOnly: true },
+    ]);
+    expect(podOf('citadel-control-plane').volumes).toHaveLength(2);
+  });
+
+  it('takes the master key as 32 bytes of base64 only, never repeating a bad one', () => {
+    expect(parseMasterKey(` ${MASTER_KEY}\n`)).toBe(MASTER_KEY);
+    for (const bad of [
+      Buffer.alloc(16).toString('base64'),
+      Buffer.alloc(32).toString('hex'),
+      `${MASTER_KEY.slice(0, -2)}!=`,
+    ]) {
+      expect(() => parseMasterKey(bad)).toThrow(/citadel:masterKey must be 32 random bytes/);
+      expect(() => parseMasterKey(bad)).not.toThrow(bad);
+    }
   });
 
   it('exports what the tenant stacks need', async () => {
@@ -355,6 +485,14 @@ describe('CitadelPlatform on AWS (mocked engine)', () => {
   it('refuses a configuration whose GPU minimum exceeds its maximum', () => {
     pulumi.runtime.setAllConfig({ ...CONFIG, 'citadel:gpuNodeMin': '6' }, SECRET_KEYS);
     expect(() => readPlatformConfig()).toThrow(/gpuNodeMin \(6\) exceeds gpuNodeMax \(5\)/);
+    pulumi.runtime.setAllConfig(CONFIG, SECRET_KEYS);
+  });
+
+  it('refuses an instance id the operator would refuse', () => {
+    for (const instanceId of ['Prod01', 'prod', 'prod-01']) {
+      pulumi.runtime.setAllConfig({ ...CONFIG, 'citadel:instanceId': instanceId }, SECRET_KEYS);
+      expect(() => readPlatformConfig()).toThrow(/citadel:instanceId must be six lower-case/);
+    }
     pulumi.runtime.setAllConfig(CONFIG, SECRET_KEYS);
   });
 });

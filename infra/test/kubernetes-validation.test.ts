@@ -3,11 +3,15 @@ import { kubernetesTypeToken } from '../src/kubernetes-object.ts';
 import { PLATFORM_CONFIG_DEFAULTS } from '../src/platform-config.ts';
 import { readTenantCrd } from '../src/tenant-crd.ts';
 import {
+  CONTROL_PLANE_CONTAINER,
   CONTROL_PLANE_RULES,
   clusterRoleManifest,
+  controlPlaneEndpoint,
   deploymentManifest,
   ingressManifest,
+  masterKeySecretManifest,
   namespaceManifest,
+  operatorContainer,
 } from '../src/platform-manifests.ts';
 import { kubernetesObjectProblems } from './support/kubernetes-models.ts';
 
@@ -17,12 +21,29 @@ const deployment = deploymentManifest({
   replicas: 2,
   port: 8080,
   resources: { cpu: '500m', memory: '1Gi' },
+  container: CONTROL_PLANE_CONTAINER,
+});
+const operatorDeployment = deploymentManifest({
+  component: 'operator',
+  image: 'registry.example.com/citadel-operator:1.0.0',
+  replicas: 2,
+  port: 8081,
+  resources: { cpu: '250m', memory: '512Mi' },
+  container: operatorContainer({
+    instanceId: 'prod01',
+    dataPlaneImage: 'registry.example.com/citadel-data-plane:1.0.0',
+    tenantDatabase: { host: 'db.example.internal', port: 5432 },
+    platformEndpoints: [controlPlaneEndpoint()],
+    tokenIssuer: { issuer: 'https://a.example.com', jwksUrl: 'http://cp:8080/jwks' },
+  }),
 });
 
 describe('the strict Kubernetes schema check the infra tests rely on', () => {
   it('accepts the platform manifests', () => {
     for (const object of [
       deployment,
+      operatorDeployment,
+      masterKeySecretManifest(Buffer.alloc(32).toString('base64')),
       namespaceManifest('citadel-system', 'restricted'),
       clusterRoleManifest('control-plane', CONTROL_PLANE_RULES),
       ingressManifest({ host: 'a.example.com', ingressClassName: 'nginx', tlsSecretName: 't' }),

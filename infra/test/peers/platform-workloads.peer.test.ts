@@ -29,15 +29,23 @@ import {
   componentLabels,
   componentName,
   CONTROL_PLANE_RULES,
+  controlPlaneEndpoint,
   IRSA_ROLE_ANNOTATION,
+  MASTER_KEY_FILE,
+  MASTER_KEY_MOUNT_PATH,
+  MASTER_KEY_SECRET_NAME,
+  OPERATOR_COMMAND,
   OPERATOR_LEADER_ELECTION_RULES,
   OPERATOR_RULES,
+  operatorEnvironment,
+  type OperatorSettings,
   PLATFORM_ENVIRONMENT_NAME,
+  PLATFORM_PORTS,
   type PlatformComponent,
   SYSTEM_NAMESPACE,
   TENANT_API_GROUP,
 } from '../../src/platform-manifests.ts';
-import { PLATFORM_PORTS, PlatformWorkloads } from '../../src/platform-workloads.ts';
+import { PlatformWorkloads } from '../../src/platform-workloads.ts';
 import { readTenantCrd } from '../../src/tenant-crd.ts';
 
 /**
@@ -72,6 +80,20 @@ const ENVIRONMENT = {
   AWS_REGION: 'eu-west-1',
   CITADEL_PLATFORM_KEY_ARN: 'arn:aws:kms:eu-west-1:123456789012:key/peer-test',
 };
+const OPERATOR_SETTINGS: OperatorSettings = {
+  instanceId: 'peer01',
+  dataPlaneImage: 'registry.example.com/azora/citadel-data-plane:1.4.2',
+  tenantDatabase: { host: 'db.example.internal', port: 5432 },
+  platformEndpoints: [
+    { name: 'database', port: 5432, destination: { cidr: '10.40.0.0/16' } },
+    controlPlaneEndpoint(),
+  ],
+  tokenIssuer: {
+    issuer: 'https://citadel.example.com',
+    jwksUrl: 'http://citadel-control-plane.citadel-system.svc.cluster.local:8080/jwks',
+  },
+};
+const MASTER_KEY = Buffer.alloc(32, 0x5a).toString('base64');
 const SECRET_ENVIRONMENT = {
   DATABASE_URL: 'postgres://citadel:p%40ss@db.example.internal:5432/citadel',
   REDIS_URL: 'rediss://:redis-auth-token-0123456789@cache.example.internal:6379',
@@ -163,8 +185,8 @@ describe.skipIf(suite.skip)(suite.title, () => {
   it('up creates the CRD, the namespace and every platform object', async () => {
     const up = await timed('up (create)', () => stack.up());
     expect(up.summary.result).toBe('succeeded');
-    // The stack, the provider, the component and its 19 objects.
-    expect(up.summary.resourceChanges).toEqual({ create: 22 });
+    // The stack, the provider, the component and its 20 objects.
+    expect(up.summary.resourceChanges).toEqual({ create: 23 });
     expect(up.outputs.namespace?.value).toBe(SYSTEM_NAMESPACE);
 
     await expectCrdEstablished(clients);
@@ -173,6 +195,7 @@ describe.skipIf(suite.skip)(suite.title, () => {
     await expectLeaderElectionRbac(clients);
     await expectIngress(clients);
     await expectEnvironment(clients);
+    await expectMasterKey(clients);
   }, 180_000);
 
   it('the Deployments pass the restricted Pod Security admission of the namespace', async () => {
@@ -235,15 +258,15 @@ describe.skipIf(suite.skip)(suite.title, () => {
   it('a second up and a preview change nothing', async () => {
     const again = await timed('up (no change)', () => stack.up());
     expect(again.summary.result).toBe('succeeded');
-    expect(again.summary.resourceChanges).toEqual({ same: 22 });
+    expect(again.summary.resourceChanges).toEqual({ same: 23 });
     const preview = await timed('preview', () => stack.preview());
-    expect(preview.changeSummary).toEqual({ same: 22 });
+    expect(preview.changeSummary).toEqual({ same: 23 });
   }, 180_000);
 
   it('destroy removes every object, the namespace and the CRD', async () => {
     const destroy = await timed('destroy', () => stack.destroy());
     expect(destroy.summary.result).toBe('succeeded');
-    expect(destroy.summary.resourceChanges).toEqual({ delete: 22 });
+    expect(destroy.summary.resourceChanges).toEqual({ delete: 23 });
     // The provider waited for the namespace controller to empty and finalize the namespace.
     await expectGone(clients.core.readNamespace({ name: SYSTEM_NAMESPACE }));
     await expectGone(clients.extensions.readCustomResourceDefinition({ name: CRD_NAME }));
@@ -274,6 +297,8 @@ function platformWorkloadsProgram(kubeconfig: string): automation.PulumiFn {
       ingress: INGRESS,
       environment: pulumi.output(ENVIRONMENT),
       secretEnvironment: pulumi.secret(SECRET_ENVIRONMENT),
+      operator: OPERATOR_SETTINGS,
+      masterKey: pulumi.secret(MASTER_KEY),
     });
     return Promise.resolve({ namespace: workloads.namespace });
   };
@@ -358,6 +383,32 @@ async function expectComponent(clients: Clients, component: PlatformComponent): 
   await expectClusterRbac(clients, component);
 }
 
+/** What sets the operator's container apart: its bundle, its settings and the master key. */
+const OPERATOR_CONTAINER = {
+  command: OPERATOR_COMMAND,
+  envFrom: [{ configMapRef: { name: PLATFORM_ENVIRONMENT_NAME } }],
+  env: [
+    { name: 'CITADEL_OPERATOR_PORT', value: String(PLATFORM_PORTS.operator) },
+    { name: 'CITADEL_DATA_DIR', value: '/var/lib/citadel' },
+    ...operatorEnvironment(OPERATOR_SETTINGS),
+  ],
+  volumeMounts: [
+    { name: 'tmp', mountPath: '/tmp' },
+    { name: 'data', mountPath: '/var/lib/citadel' },
+    { name: 'master-key', mountPath: MASTER_KEY_MOUNT_PATH, readOnly: true },
+  ],
+};
+const CONTROL_PLANE_CONTAINER = {
+  envFrom: [
+    { configMapRef: { name: PLATFORM_ENVIRONMENT_NAME } },
+    { secretRef: { name: PLATFORM_ENVIRONMENT_NAME } },
+  ],
+  env: [
+    { name: 'PORT', value: String(PLATFORM_PORTS['control-plane']) },
+    { name: 'CITADEL_DATA_DIR', value: '/var/lib/citadel' },
+  ],
+};
+
 /** The Deployment as applied: labels, replicas and the restricted security contexts. */
 function expectedDeployment(component: PlatformComponent) {
   const name = componentName(component);
@@ -365,10 +416,7 @@ function expectedDeployment(component: PlatformComponent) {
   const container = {
     image: IMAGES[component],
     ports: [{ name: 'http', containerPort: PLATFORM_PORTS[component] }],
-    envFrom: [
-      { configMapRef: { name: PLATFORM_ENVIRONMENT_NAME } },
-      { secretRef: { name: PLATFORM_ENVIRONMENT_NAME } },
-    ],
+    ...(component === 'operator' ? OPERATOR_CONTAINER : CONTROL_PLANE_CONTAINER),
     securityContext: {
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
@@ -463,6 +511,32 @@ async function expectEnvironment({ core }: Clients): Promise<void> {
     ]),
   );
   expect(decoded).toEqual(SECRET_ENVIRONMENT);
+}
+
+/** The master key Secret, and the operator's volume that mounts it 0400. */
+async function expectMasterKey({ apps, core }: Clients): Promise<void> {
+  const secret = await core.readNamespacedSecret({
+    name: MASTER_KEY_SECRET_NAME,
+    namespace: SYSTEM_NAMESPACE,
+  });
+  expect(secret).toMatchObject({
+    metadata: { labels: componentLabels('operator') },
+    type: 'Opaque',
+    immutable: true,
+    data: { [MASTER_KEY_FILE]: MASTER_KEY },
+  });
+  const deployment = await apps.readNamespacedDeployment({
+    name: componentName('operator'),
+    namespace: SYSTEM_NAMESPACE,
+  });
+  expect(deployment.spec?.template.spec?.volumes).toContainEqual({
+    name: 'master-key',
+    secret: {
+      secretName: MASTER_KEY_SECRET_NAME,
+      defaultMode: 0o400,
+      items: [{ key: MASTER_KEY_FILE, path: MASTER_KEY_FILE }],
+    },
+  });
 }
 
 /** Creates a Pod with `spec` in the system namespace as a server-side dry run. */
