@@ -1,4 +1,15 @@
+import path from 'node:path';
+import {
+  controlPlaneEndpoint,
+  deploymentManifest,
+  operatorContainer,
+  type OperatorSettings,
+  PLATFORM_PORTS,
+} from '@citadel/infra';
+import { type IContainer } from 'kubernetes-models/v1/Container';
+import { type IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { describe, expect, it } from 'vitest';
+import { masterKeyPath } from '../src/drivers/local/local-key-ring.ts';
 import { OperatorConfigError, readOperatorConfig } from '../src/kubernetes/operator-config.ts';
 
 const REQUIRED = {
@@ -79,4 +90,73 @@ describe('readOperatorConfig', () => {
       }),
     ).toThrow(/CITADEL_LEASE_RENEW_DEADLINE_MS/);
   });
+
+  it('accepts the pod the platform stack renders, whose master key is where the key ring reads it', () => {
+    const pod = renderedOperatorPod(PLATFORM_SETTINGS);
+    const config = readOperatorConfig(pod.environment);
+    expect(config.http.port).toBe(PLATFORM_PORTS.operator);
+    expect(config.namespace).toBe('citadel-system');
+    expect(config.instanceId).toBe('prod01');
+    expect(config.templates.image).toEqual({
+      repository: 'registry.example.com/azora/citadel-data-plane',
+      tag: '1.4.2',
+    });
+    expect(config.templates.platformEndpoints).toEqual(PLATFORM_SETTINGS.platformEndpoints);
+    expect(config.templates.tokenIssuer).toEqual(PLATFORM_SETTINGS.tokenIssuer);
+    expect(config.tenantDatabase).toEqual({
+      ...PLATFORM_SETTINGS.tenantDatabase,
+      sslMode: 'verify-full',
+    });
+    expect(pod.readOnly).toBe(true);
+    expect(pod.file).toBe(masterKeyPath(config.dataDir));
+  });
 });
+
+const PLATFORM_SETTINGS: OperatorSettings = {
+  instanceId: 'prod01',
+  dataPlaneImage: 'registry.example.com/azora/citadel-data-plane:1.4.2',
+  tenantDatabase: { host: 'db.internal', port: 5432 },
+  platformEndpoints: [
+    { name: 'database', port: 5432, destination: { cidr: '10.40.0.0/16' } },
+    controlPlaneEndpoint(),
+  ],
+  tokenIssuer: { issuer: 'https://citadel.example.com', jwksUrl: 'http://cp:8080/jwks' },
+};
+
+/**
+ * The operator's pod as the platform stack renders it: its environment as the kubelet resolves
+ * it (the pod's namespace, the platform Secret's `DATABASE_URL`), and its master key mount.
+ */
+function renderedOperatorPod(settings: OperatorSettings) {
+  const pod = deploymentManifest({
+    component: 'operator',
+    image: 'registry.example.com/azora/citadel-operator:1.4.2',
+    replicas: 2,
+    port: PLATFORM_PORTS.operator,
+    resources: { cpu: '250m', memory: '512Mi' },
+    container: operatorContainer(settings),
+  }).spec?.template.spec;
+  const [container] = pod?.containers ?? [];
+  if (!pod || !container) throw new Error('no operator pod rendered');
+  const resolved: Record<string, string> = {
+    CITADEL_OPERATOR_NAMESPACE: 'citadel-system',
+    DATABASE_URL: REQUIRED.DATABASE_URL,
+  };
+  return {
+    environment: Object.fromEntries(
+      (container.env ?? []).map((variable) => [
+        variable.name,
+        variable.value ?? resolved[variable.name],
+      ]),
+    ),
+    ...secretMount(pod, container, 'master-key'),
+  };
+}
+
+/** Where a pod's container has the one key of Secret volume `name`, and whether read-only. */
+function secretMount(pod: IPodSpec, container: IContainer, name: string) {
+  const mount = container.volumeMounts?.find((candidate) => candidate.name === name);
+  const [item] = pod.volumes?.find((volume) => volume.name === name)?.secret?.items ?? [];
+  if (!mount || !item) throw new Error(`no Secret volume ${name} mounted`);
+  return { file: path.join(mount.mountPath, item.path), readOnly: mount.readOnly };
+}
