@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,10 +7,12 @@ import pg from 'pg';
 import { parse } from 'yaml';
 import { defaultTenantSpec, findPlan, type TenantSpec } from '@citadel/contracts';
 import {
+  freeLoopbackPort,
   startKubeApiServer,
   startTestPostgres,
   waitFor,
   type KubeApiServer,
+  type KubeApiServerOptions,
   type TestPostgres,
 } from '@citadel/test-utils';
 import {
@@ -54,9 +57,11 @@ export interface OperatorPeerWorld {
   stop(): Promise<void>;
 }
 
-export async function startOperatorPeerWorld(): Promise<OperatorPeerWorld> {
+export async function startOperatorPeerWorld(
+  serverOptions: KubeApiServerOptions = {},
+): Promise<OperatorPeerWorld> {
   const [server, postgres, dataDir] = await Promise.all([
-    startKubeApiServer(),
+    startKubeApiServer(serverOptions),
     startTestPostgres(),
     mkdtemp(path.join(tmpdir(), 'citadel-operator-')),
   ]);
@@ -82,6 +87,78 @@ export async function startOperatorPeerWorld(): Promise<OperatorPeerWorld> {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** operator-main.ts running as a child process, as `npm run operator` runs it. */
+export interface OperatorProcess {
+  identity: string;
+  /** Where it serves /metrics, /healthz and /readyz. */
+  port: number;
+  child: ChildProcess;
+  /** Everything it wrote on stdout and stderr (its JSON log lines), in order. */
+  output: string[];
+  exited: Promise<number | null>;
+}
+
+/**
+ * Starts the operator against `world`'s API server (as the admin unless `env` gives another
+ * KUBECONFIG) and PostgreSQL, with `world.dataDir`, and waits until it serves /healthz.
+ * `env` adds or replaces variables.
+ */
+export async function startOperatorProcess(
+  world: OperatorPeerWorld,
+  options: { identity: string; env?: Record<string, string> },
+): Promise<OperatorProcess> {
+  const port = await freeLoopbackPort();
+  const child = spawn(process.execPath, [OPERATOR_MAIN], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      KUBECONFIG: world.server.kubeconfigPath,
+      DATABASE_URL: world.postgres.url,
+      CITADEL_INSTANCE_ID: INSTANCE_ID,
+      CITADEL_DATA_DIR: world.dataDir,
+      CITADEL_DATA_PLANE_IMAGE: DATA_PLANE_IMAGE,
+      CITADEL_OPERATOR_NAMESPACE: OPERATOR_NAMESPACE,
+      CITADEL_OPERATOR_IDENTITY: options.identity,
+      CITADEL_OPERATOR_HOST: '127.0.0.1',
+      CITADEL_OPERATOR_PORT: String(port),
+      CITADEL_TENANT_DATABASE_SSLMODE: 'disable',
+      LOG_LEVEL: 'info',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  try {
+    await waitFor(
+      async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined),
+      { timeoutMs: 30_000, description: `operator ${options.identity} to serve /healthz` },
+    );
+  } catch (error) {
+    child.kill('SIGKILL');
+    await exited;
+    throw new Error(`${(error as Error).message}; its output:\n${output.join('').slice(-4_000)}`, {
+      cause: error,
+    });
+  }
+  return { identity: options.identity, port, child, output, exited };
+}
+
+/** The sum of a metric's series on the operator's /metrics; undefined when it has none. */
+export async function operatorMetric(
+  operator: OperatorProcess,
+  name: string,
+): Promise<number | undefined> {
+  const response = await fetch(`http://127.0.0.1:${operator.port}/metrics`);
+  const text = await response.text();
+  const values = text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+    .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)));
+  return values.length === 0 ? undefined : values.reduce((sum, value) => sum + value, 0);
 }
 
 const pathOf = (object: TestObject) =>

@@ -1,24 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { KUBE_API_SERVER_PEERS, peerSuite, waitFor } from '@citadel/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalKeyRing } from '../../src/drivers/local/local-key-ring.ts';
 import { tenantSecretName } from '../../src/kubernetes/drivers/kubernetes-tenant-secret-store.ts';
 import { OPERATOR_FINALIZER } from '../../src/kubernetes/kubernetes-tenant-store.ts';
 import {
-  DATA_PLANE_IMAGE,
   INSTANCE_ID,
   objectNames,
-  OPERATOR_MAIN,
   OPERATOR_NAMESPACE,
+  operatorMetric as metric,
   readObject,
   readTenant,
   serverSideApply,
   startOperatorPeerWorld,
+  startOperatorProcess,
   tenantObject,
   tenantRoles,
   waitForReady,
   type OperatorPeerWorld,
+  type OperatorProcess,
 } from './operator-peer-fixture.ts';
 
 const suite = peerSuite(
@@ -29,74 +28,21 @@ const suite = peerSuite(
 const LEASE = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' };
 const LEASE_DURATION_MS = 4_000;
 
-interface OperatorProcess {
-  identity: string;
-  port: number;
-  child: ChildProcess;
-  output: string[];
-  exited: Promise<number | null>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (typeof address === 'object' && address !== null) resolve(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
-}
-
-async function metric(operator: OperatorProcess, name: string): Promise<number | undefined> {
-  const response = await fetch(`http://127.0.0.1:${operator.port}/metrics`);
-  const text = await response.text();
-  const values = text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`))
-    .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)));
-  return values.length === 0 ? undefined : values.reduce((sum, value) => sum + value, 0);
-}
-
 describe.skipIf(suite.skip)(suite.title, () => {
   let world: OperatorPeerWorld;
   const running: OperatorProcess[] = [];
 
   async function startOperator(identity: string): Promise<OperatorProcess> {
-    const port = await freePort();
-    const child = spawn(process.execPath, [OPERATOR_MAIN], {
+    const operator = await startOperatorProcess(world, {
+      identity,
       env: {
-        PATH: process.env.PATH ?? '',
-        KUBECONFIG: world.server.kubeconfigPath,
-        DATABASE_URL: world.postgres.url,
-        CITADEL_INSTANCE_ID: INSTANCE_ID,
-        CITADEL_DATA_DIR: world.dataDir,
-        CITADEL_DATA_PLANE_IMAGE: DATA_PLANE_IMAGE,
-        CITADEL_OPERATOR_NAMESPACE: OPERATOR_NAMESPACE,
-        CITADEL_OPERATOR_IDENTITY: identity,
-        CITADEL_OPERATOR_HOST: '127.0.0.1',
-        CITADEL_OPERATOR_PORT: String(port),
         CITADEL_LEASE_DURATION_MS: String(LEASE_DURATION_MS),
         CITADEL_LEASE_RENEW_DEADLINE_MS: '3000',
         CITADEL_LEASE_RETRY_PERIOD_MS: '500',
         CITADEL_RESYNC_INTERVAL_MS: '5000',
-        CITADEL_TENANT_DATABASE_SSLMODE: 'disable',
-        LOG_LEVEL: 'info',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const output: string[] = [];
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    const operator = { identity, port, child, output, exited };
     running.push(operator);
-    await waitFor(
-      async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined),
-      { timeoutMs: 30_000, description: `operator ${identity} to serve /healthz` },
-    );
     return operator;
   }
 
