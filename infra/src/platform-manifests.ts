@@ -440,17 +440,16 @@ export const CONTROL_PLANE_RULES: IPolicyRule[] = [
 ];
 
 /**
- * What the operator may do: reconcile tenants (status, finalizers) and manage exactly the kinds
- * of object the tenant templates create in a tenant's namespace. No wildcard, no nodes, no CRDs,
- * no cluster roles, no pods/exec.
+ * What the operator may do: reconcile tenants (read them, patch their finalizer and status) and
+ * manage exactly the kinds of object the tenant templates create, plus the Secrets holding
+ * tenants' wrapped keys in its own namespace. `tenants/finalizers` is what an owner reference
+ * that blocks its owner's deletion needs (every child points at its Tenant so). No wildcard, no
+ * nodes, no CRDs, no cluster roles, no pods/exec, no ConfigMaps or Events (it writes neither).
+ * operators/test/peers/operator-rbac.peer.test.ts runs the operator with exactly these rules.
  */
 export const OPERATOR_RULES: IPolicyRule[] = [
-  { apiGroups: [TENANT_API_GROUP], resources: ['tenants'], verbs: [...READ, 'update', 'patch'] },
-  {
-    apiGroups: [TENANT_API_GROUP],
-    resources: ['tenants/status'],
-    verbs: ['get', 'update', 'patch'],
-  },
+  { apiGroups: [TENANT_API_GROUP], resources: ['tenants'], verbs: [...READ, 'patch'] },
+  { apiGroups: [TENANT_API_GROUP], resources: ['tenants/status'], verbs: ['patch'] },
   { apiGroups: [TENANT_API_GROUP], resources: ['tenants/finalizers'], verbs: ['update'] },
   {
     apiGroups: [''],
@@ -460,7 +459,6 @@ export const OPERATOR_RULES: IPolicyRule[] = [
       'limitranges',
       'serviceaccounts',
       'secrets',
-      'configmaps',
       'services',
     ],
     verbs: MANAGE,
@@ -470,7 +468,6 @@ export const OPERATOR_RULES: IPolicyRule[] = [
   { apiGroups: ['apps'], resources: ['deployments'], verbs: MANAGE },
   { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: MANAGE },
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: MANAGE },
-  { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
 ];
 
 /** Leader election among operator replicas, in the system namespace only. */

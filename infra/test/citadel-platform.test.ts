@@ -347,8 +347,10 @@ describe('CitadelPlatform on AWS (mocked engine)', () => {
     expect(rules).toContainEqual({
       apiGroups: ['citadel.azora.dev'],
       resources: ['tenants/status'],
-      verbs: ['get', 'update', 'patch'],
+      verbs: ['patch'],
     });
+    expect(rules.flatMap((rule) => rule.resources)).not.toContain('configmaps');
+    expect(rules.flatMap((rule) => rule.resources)).not.toContain('events');
     const controlPlaneRules = kubernetesObject('ClusterRole', 'citadel-control-plane')
       .rules as IPolicyRule[];
     expect(controlPlaneRules.flatMap((rule) => rule.apiGroups)).toEqual([
