@@ -6,6 +6,7 @@ import {
   createTenantObjectCache,
   isOlder,
   parseSelector,
+  projectFields,
 } from '../src/kubernetes/tenant-object-cache.ts';
 import {
   TENANT_OBJECT_TYPES,
@@ -181,28 +182,81 @@ describe('tenant object cache', () => {
     expect(names(cache.list(SERVICE, tenantObjectSelector('acme')))).toEqual([]);
   });
 
-  it('keeps objects without managed fields and status (a Deployment keeps its availability)', () => {
+  it('keeps the fields the operator owns, the naming metadata, and a Deployment’s availability', () => {
     const deployment = object(DEPLOYMENT, 'acme', 'library', '90', {
-      spec: { replicas: 2 },
+      spec: {
+        replicas: 2,
+        progressDeadlineSeconds: 600,
+        template: {
+          spec: {
+            containers: [
+              { name: 'library', image: 'library:1', terminationMessagePath: '/dev/x' },
+              { name: 'sidecar', image: 'mesh:2' },
+            ],
+          },
+        },
+      },
       status: { availableReplicas: 1, conditions: [{ type: 'Available' }] },
     });
     deployment.metadata = {
       ...deployment.metadata,
-      managedFields: [{ manager: 'citadel-operator' }],
+      uid: 'u-1',
+      managedFields: [
+        {
+          manager: 'citadel-operator',
+          operation: 'Apply',
+          fieldsV1: {
+            'f:metadata': { 'f:labels': { [`f:${TENANT_LABEL}`]: {} } },
+            'f:spec': {
+              'f:template': {
+                'f:spec': {
+                  'f:containers': {
+                    'k:{"name":"library"}': { '.': {}, 'f:name': {}, 'f:image': {} },
+                  },
+                },
+              },
+            },
+          },
+        },
+        // Someone else's: the replicas (an autoscaler) and a sidecar (a mesh injector).
+        { manager: 'kube-controller-manager', operation: 'Update', fieldsV1: { 'f:spec': {} } },
+      ],
     } as LiveObject['metadata'];
     expect(compactObject(deployment)).toEqual({
       ...DEPLOYMENT,
       metadata: {
         name: 'library',
         namespace: 'tenant-acme',
+        uid: 'u-1',
         resourceVersion: '90',
         labels: deployment.metadata?.labels,
       },
-      spec: { replicas: 2 },
+      spec: { template: { spec: { containers: [{ name: 'library', image: 'library:1' }] } } },
       status: { availableReplicas: 1 },
     });
-    const service = object(SERVICE, 'acme', 'library', '91', { status: { loadBalancer: {} } });
-    expect(compactObject(service)).not.toHaveProperty('status');
+    // Nothing applied by the operator: only what names it (everything else reads as drift).
+    const service = object(SERVICE, 'acme', 'library', '91', {
+      spec: { ports: [{ port: 80 }] },
+      status: { loadBalancer: {} },
+    });
+    expect(compactObject(service)).toEqual({
+      ...SERVICE,
+      metadata: {
+        name: 'library',
+        namespace: 'tenant-acme',
+        resourceVersion: '91',
+        labels: service.metadata?.labels,
+      },
+    });
+  });
+
+  it('projects set items, indexed items and atomic values by their field set', () => {
+    expect(
+      projectFields(
+        { finalizers: ['a', 'b'], args: ['--x', '--y'], rules: [{ n: 1 }, { n: 2 }] },
+        { 'f:finalizers': { 'v:"b"': {} }, 'f:args': {}, 'f:rules': { 'i:1': { 'f:n': {} } } },
+      ),
+    ).toEqual({ finalizers: ['b'], args: ['--x', '--y'], rules: [{ n: 2 }] });
   });
 
   it('compares resourceVersions only when both are integers', () => {

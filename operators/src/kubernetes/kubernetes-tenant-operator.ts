@@ -124,6 +124,7 @@ export function createKubernetesTenantOperator(
   let leadership: Leadership | undefined;
   const metrics = createOperatorMetrics({
     queueDepth: () => leadership?.controller.queueDepth() ?? 0,
+    cachedObjects: () => options.cache?.size() ?? 0,
   });
   const onWatchError = (watch: string) => () => metrics.watchErrors.inc({ watch });
 

@@ -15,6 +15,8 @@ export interface OperatorMetrics {
 export interface OperatorMetricsOptions {
   /** Tenants waiting or being reconciled, read when scraped. */
   queueDepth: () => number;
+  /** Objects held by the operator's cache, read when scraped. */
+  cachedObjects?: () => number;
 }
 
 /**
@@ -22,7 +24,8 @@ export interface OperatorMetricsOptions {
  * converging, `error`), `citadel_operator_reconcile_errors_total{component}` (the component
  * whose step failed), `citadel_operator_reconcile_duration_seconds`,
  * `citadel_operator_queue_depth`, `citadel_operator_leader` (1 on the replica that leads),
- * `citadel_operator_watch_errors_total{watch}`, and Node's process metrics.
+ * `citadel_operator_watch_errors_total{watch}`, `citadel_operator_cached_objects`, and
+ * Node's process metrics.
  */
 export function createOperatorMetrics(options: OperatorMetricsOptions): OperatorMetrics {
   const registry = new Registry();
@@ -33,6 +36,14 @@ export function createOperatorMetrics(options: OperatorMetricsOptions): Operator
     registers: [registry],
     collect() {
       this.set(options.queueDepth());
+    },
+  });
+  new Gauge({
+    name: 'citadel_operator_cached_objects',
+    help: "Tenants' objects held in the operator's cache (from its watches and writes).",
+    registers: [registry],
+    collect() {
+      this.set(options.cachedObjects?.() ?? 0);
     },
   });
   return {

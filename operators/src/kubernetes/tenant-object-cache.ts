@@ -1,5 +1,5 @@
 import { MANAGED_BY, TENANT_LABEL } from '@citadel/tenant-templates';
-import type { LiveObject, ObjectReference } from './server-side-applier.ts';
+import { FIELD_MANAGER, type LiveObject, type ObjectReference } from './server-side-applier.ts';
 import type { ObjectType } from './tenant-object-renderer.ts';
 
 /**
@@ -17,8 +17,8 @@ import type { ObjectType } from './tenant-object-renderer.ts';
  * is ignored, and an event that only echoes a write already recorded is reported as such, so
  * the operator does not reconcile a tenant again just because it wrote to it.
  *
- * Objects are kept without `metadata.managedFields` and without status (a Deployment keeps
- * `status.availableReplicas`): the drift check compares only what the operator sets.
+ * Objects are kept as {@link compactObject} makes them: the fields the operator owns, which
+ * is what the drift check compares, at a fraction of the memory of whole objects.
  * Callers must not change what they are given.
  */
 export interface TenantObjectCache {
@@ -106,16 +106,111 @@ function isWatched(object: LiveObject): boolean {
   );
 }
 
-/** The object without what the drift check never reads: managed fields, status. */
-export function compactObject(object: LiveObject): LiveObject {
-  const { status, metadata, ...rest } = object as LiveObject & {
+type FieldSet = Record<string, unknown>;
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Deep equality of JSON values (list keys of `k:`/`v:` entries against list items). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) {
+    return Array.isArray(b) && a.length === b.length && a.every((item, i) => sameJson(item, b[i]));
+  }
+  if (isRecord(a) && isRecord(b)) {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((key) => sameJson(a[key], b[key]));
+  }
+  return false;
+}
+
+/** Whether list item `item` (at `index`) is the one a `k:`, `v:` or `i:` field-set key names. */
+function namesItem(key: string, item: unknown, index: number): boolean {
+  const body = key.slice(2);
+  if (key.startsWith('i:')) return Number(body) === index;
+  const named = JSON.parse(body) as unknown;
+  if (key.startsWith('v:')) return sameJson(named, item);
+  // k: the item's key fields, e.g. {"name":"library"} or {"containerPort":8080,"protocol":"TCP"}.
+  return (
+    isRecord(named) &&
+    isRecord(item) &&
+    Object.entries(named).every(([field, value]) => sameJson(value, item[field]))
+  );
+}
+
+/**
+ * The part of `value` that the field set `fields` (a managedFields entry's `fieldsV1`) names:
+ * `f:` object keys, `k:`/`v:`/`i:` list items, and whole values at its leaves (`{}`: a
+ * scalar, an atomic list or map).
+ */
+export function projectFields(value: unknown, fields: FieldSet): unknown {
+  const children = Object.keys(fields).filter((key) => key !== '.');
+  if (children.length === 0) return value;
+  if (Array.isArray(value)) {
+    const projected: unknown[] = [];
+    value.forEach((item, index) => {
+      const key = children.find((candidate) => namesItem(candidate, item, index));
+      if (key !== undefined) projected.push(projectFields(item, fields[key] as FieldSet));
+    });
+    return projected;
+  }
+  if (!isRecord(value)) return value;
+  const projected: Record<string, unknown> = {};
+  for (const key of children) {
+    if (!key.startsWith('f:')) continue;
+    const name = key.slice(2);
+    if (name in value) projected[name] = projectFields(value[name], fields[key] as FieldSet);
+  }
+  return projected;
+}
+
+interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: string;
+  fieldsV1?: FieldSet;
+}
+
+/**
+ * What of an object the cache keeps: the fields the operator applies and still owns (its
+ * `Apply` entry in `metadata.managedFields`), the metadata that names it, and a Deployment's
+ * `status.availableReplicas`. The drift check compares only what the operator sets, so this is
+ * all it reads; a field someone else took over (an edit by hand moves ownership) is missing
+ * here and reads as drift, which is what it is. Without an entry of the operator's, nothing
+ * of the body is kept: everything reads as drift until the operator has applied it.
+ */
+export function compactObject(object: LiveObject, fieldManager = FIELD_MANAGER): LiveObject {
+  const source = object as LiveObject & {
     status?: { availableReplicas?: number };
-    metadata?: LiveObject['metadata'] & { managedFields?: unknown };
+    metadata?: LiveObject['metadata'] & { managedFields?: ManagedFieldsEntry[] };
   };
-  const { managedFields: _managedFields, ...keptMetadata } = metadata ?? {};
-  const compact: LiveObject = { ...rest, metadata: keptMetadata };
-  if (object.kind === 'Deployment' && status?.availableReplicas !== undefined) {
-    compact.status = { availableReplicas: status.availableReplicas };
+  const metadata = source.metadata ?? {};
+  const owned = metadata.managedFields?.find(
+    (entry) => entry.manager === fieldManager && entry.operation === 'Apply',
+  )?.fieldsV1;
+  const projected = (owned ? projectFields(source, owned) : {}) as LiveObject;
+  const ownedMetadata = isRecord(projected.metadata) ? projected.metadata : {};
+  const compact: LiveObject = {
+    ...projected,
+    apiVersion: source.apiVersion,
+    kind: source.kind,
+    metadata: {
+      ...ownedMetadata,
+      name: metadata.name,
+      ...(metadata.namespace === undefined ? {} : { namespace: metadata.namespace }),
+      ...(metadata.uid === undefined ? {} : { uid: metadata.uid }),
+      ...(metadata.resourceVersion === undefined
+        ? {}
+        : { resourceVersion: metadata.resourceVersion }),
+      ...(metadata.deletionTimestamp === undefined
+        ? {}
+        : { deletionTimestamp: metadata.deletionTimestamp }),
+      // All labels: the cache indexes and selects by them.
+      ...(metadata.labels === undefined ? {} : { labels: metadata.labels }),
+    },
+  };
+  delete compact.status;
+  if (source.kind === 'Deployment' && source.status?.availableReplicas !== undefined) {
+    compact.status = { availableReplicas: source.status.availableReplicas };
   }
   return compact;
 }

@@ -55,6 +55,8 @@ const { values } = parseArgs({
     'reconcile-concurrency': { type: 'string' },
     /** Writes a Go CPU profile of the API server (20 s from the first create) to this file. */
     'api-server-profile': { type: 'string' },
+    /** Node options of the operator process (NODE_OPTIONS), e.g. its heap limits. */
+    'node-options': { type: 'string' },
   },
 });
 const count = Number(values.tenants);
@@ -312,6 +314,7 @@ async function main(): Promise<void> {
         CITADEL_OPERATOR_IDENTITY: 'bench',
         CITADEL_OPERATOR_HOST: '127.0.0.1',
         CITADEL_OPERATOR_PORT: String(port),
+        ...(values['node-options'] ? { NODE_OPTIONS: values['node-options'] } : {}),
         CITADEL_TENANT_DATABASE_SSLMODE: 'disable',
         LOG_LEVEL: values['operator-log'] ? (process.env.LOG_LEVEL ?? 'info') : 'warn',
         ...(values['reconcile-concurrency']
@@ -448,6 +451,12 @@ async function main(): Promise<void> {
       operatorFinalRssMiB: mib(finalOperator?.rss ?? 0),
       apiServerPeakRssMiB: mib(peak.apiServer),
       etcdPeakRssMiB: mib(peak.etcd),
+      operatorAtEnd: {
+        heapUsedMiB: mib((after.citadel_operator_nodejs_heap_size_used_bytes ?? 0) / 1024),
+        heapTotalMiB: mib((after.citadel_operator_nodejs_heap_size_total_bytes ?? 0) / 1024),
+        externalMiB: mib((after.citadel_operator_nodejs_external_memory_bytes ?? 0) / 1024),
+        cachedObjects: after.citadel_operator_cached_objects ?? 0,
+      },
       reconciles: delta('citadel_operator_reconciles_total'),
       reconcileErrors: delta('citadel_operator_reconcile_errors_total'),
       watchErrors: delta('citadel_operator_watch_errors_total'),
