@@ -17,11 +17,11 @@ const DEPLOYMENT = { apiVersion: 'apps/v1', kind: 'Deployment' };
 const SERVICE = { apiVersion: 'v1', kind: 'Service' };
 const NAMESPACE = { apiVersion: 'v1', kind: 'Namespace' };
 
+/** Object `name` of tenant `slug` at `resourceVersion`, with `extra` fields (spec, status). */
 function object(
   type: { apiVersion: string; kind: string },
   slug: string,
-  name: string,
-  resourceVersion: string,
+  [name, resourceVersion]: [string, string],
   extra: Record<string, unknown> = {},
 ): LiveObject {
   return {
@@ -63,9 +63,9 @@ describe('tenant object cache', () => {
     cache.replace(
       DEPLOYMENT,
       [
-        object(DEPLOYMENT, 'acme', 'library', '10'),
-        object(DEPLOYMENT, 'acme', 'sapiens', '11'),
-        object(DEPLOYMENT, 'globex', 'library', '12'),
+        object(DEPLOYMENT, 'acme', ['library', '10']),
+        object(DEPLOYMENT, 'acme', ['sapiens', '11']),
+        object(DEPLOYMENT, 'globex', ['library', '12']),
       ],
       '12',
     );
@@ -89,7 +89,7 @@ describe('tenant object cache', () => {
       undefined,
     );
     // An extra equality term narrows what it holds: answerable.
-    cache.recordApplied(object(DEPLOYMENT, 'acme', 'library', '3'));
+    cache.recordApplied(object(DEPLOYMENT, 'acme', ['library', '3']));
     expect(
       names(cache.list(DEPLOYMENT, `${tenantObjectSelector('acme')},app=other`, 'tenant-acme')),
     ).toEqual([]);
@@ -97,20 +97,20 @@ describe('tenant object cache', () => {
 
   it('reads its own writes at once, and an echo of a write is no news', () => {
     const cache = syncedCache();
-    cache.recordApplied(object(SERVICE, 'acme', 'library', '20'));
+    cache.recordApplied(object(SERVICE, 'acme', ['library', '20']));
     expect(
       cache.read({ ...SERVICE, metadata: { name: 'library', namespace: 'tenant-acme' } })?.object
         ?.metadata?.resourceVersion,
     ).toBe('20');
-    expect(cache.observe(SERVICE, 'ADDED', object(SERVICE, 'acme', 'library', '20'))).toBe(
+    expect(cache.observe(SERVICE, 'ADDED', object(SERVICE, 'acme', ['library', '20']))).toBe(
       undefined,
     );
     // Someone else's later change is.
-    expect(cache.observe(SERVICE, 'MODIFIED', object(SERVICE, 'acme', 'library', '21'))).toBe(
+    expect(cache.observe(SERVICE, 'MODIFIED', object(SERVICE, 'acme', ['library', '21']))).toBe(
       'acme',
     );
     // An event older than what is held changes nothing.
-    expect(cache.observe(SERVICE, 'MODIFIED', object(SERVICE, 'acme', 'library', '19'))).toBe(
+    expect(cache.observe(SERVICE, 'MODIFIED', object(SERVICE, 'acme', ['library', '19']))).toBe(
       undefined,
     );
     expect(
@@ -121,8 +121,10 @@ describe('tenant object cache', () => {
 
   it('a response that arrives after its own watch event does not roll the object back', () => {
     const cache = syncedCache();
-    expect(cache.observe(SERVICE, 'ADDED', object(SERVICE, 'acme', 'library', '31'))).toBe('acme');
-    cache.recordApplied(object(SERVICE, 'acme', 'library', '30'));
+    expect(cache.observe(SERVICE, 'ADDED', object(SERVICE, 'acme', ['library', '31']))).toBe(
+      'acme',
+    );
+    cache.recordApplied(object(SERVICE, 'acme', ['library', '30']));
     expect(
       cache.read({ ...SERVICE, metadata: { name: 'library', namespace: 'tenant-acme' } })?.object
         ?.metadata?.resourceVersion,
@@ -131,27 +133,29 @@ describe('tenant object cache', () => {
 
   it('a deletion it made hides late events of the object before it went', () => {
     const cache = syncedCache();
-    cache.recordApplied(object(SERVICE, 'acme', 'library', '40'));
+    cache.recordApplied(object(SERVICE, 'acme', ['library', '40']));
     cache.recordDeleted(
       { ...SERVICE, metadata: { name: 'library', namespace: 'tenant-acme' } },
       '42',
     );
     const reference = { ...SERVICE, metadata: { name: 'library', namespace: 'tenant-acme' } };
     expect(cache.read(reference)).toEqual({ object: undefined });
-    expect(cache.observe(SERVICE, 'MODIFIED', object(SERVICE, 'acme', 'library', '41'))).toBe(
+    expect(cache.observe(SERVICE, 'MODIFIED', object(SERVICE, 'acme', ['library', '41']))).toBe(
       undefined,
     );
     expect(cache.read(reference)).toEqual({ object: undefined });
     // Re-created afterwards (by anyone): held again, and news.
-    expect(cache.observe(SERVICE, 'ADDED', object(SERVICE, 'acme', 'library', '43'))).toBe('acme');
+    expect(cache.observe(SERVICE, 'ADDED', object(SERVICE, 'acme', ['library', '43']))).toBe(
+      'acme',
+    );
     expect(cache.read(reference)?.object?.metadata?.resourceVersion).toBe('43');
   });
 
   it('a deletion by hand is news, and the object is gone from reads and lists', () => {
     const cache = syncedCache();
-    cache.recordApplied(object(NAMESPACE, 'acme', 'tenant-acme', '50'));
+    cache.recordApplied(object(NAMESPACE, 'acme', ['tenant-acme', '50']));
     expect(
-      cache.observe(NAMESPACE, 'DELETED', object(NAMESPACE, 'acme', 'tenant-acme', '51')),
+      cache.observe(NAMESPACE, 'DELETED', object(NAMESPACE, 'acme', ['tenant-acme', '51'])),
     ).toBe('acme');
     expect(cache.read({ ...NAMESPACE, metadata: { name: 'tenant-acme' } })).toEqual({
       object: undefined,
@@ -163,11 +167,11 @@ describe('tenant object cache', () => {
     const cache = syncedCache();
     cache.replace(
       SERVICE,
-      [object(SERVICE, 'acme', 'library', '60'), object(SERVICE, 'globex', 'library', '61')],
+      [object(SERVICE, 'acme', ['library', '60']), object(SERVICE, 'globex', ['library', '61'])],
       '61',
     );
-    cache.recordApplied(object(SERVICE, 'initech', 'library', '70'));
-    const changed = cache.replace(SERVICE, [object(SERVICE, 'acme', 'library', '60')], '65');
+    cache.recordApplied(object(SERVICE, 'initech', ['library', '70']));
+    const changed = cache.replace(SERVICE, [object(SERVICE, 'acme', ['library', '60'])], '65');
     expect([...changed]).toEqual(['globex']);
     expect(names(cache.list(SERVICE, tenantObjectSelector('globex')))).toEqual([]);
     expect(names(cache.list(SERVICE, tenantObjectSelector('initech')))).toEqual(['library']);
@@ -175,15 +179,15 @@ describe('tenant object cache', () => {
 
   it('an object that loses the operator’s labels leaves the cache', () => {
     const cache = syncedCache();
-    cache.recordApplied(object(SERVICE, 'acme', 'library', '80'));
-    const unlabelled = object(SERVICE, 'acme', 'library', '81');
+    cache.recordApplied(object(SERVICE, 'acme', ['library', '80']));
+    const unlabelled = object(SERVICE, 'acme', ['library', '81']);
     unlabelled.metadata = { ...unlabelled.metadata, labels: {} };
     cache.observe(SERVICE, 'MODIFIED', unlabelled);
     expect(names(cache.list(SERVICE, tenantObjectSelector('acme')))).toEqual([]);
   });
 
   it('keeps the fields the operator owns, the naming metadata, and a Deployment’s availability', () => {
-    const deployment = object(DEPLOYMENT, 'acme', 'library', '90', {
+    const deployment = object(DEPLOYMENT, 'acme', ['library', '90'], {
       spec: {
         replicas: 2,
         progressDeadlineSeconds: 600,
@@ -235,7 +239,7 @@ describe('tenant object cache', () => {
       status: { availableReplicas: 1 },
     });
     // Nothing applied by the operator: only what names it (everything else reads as drift).
-    const service = object(SERVICE, 'acme', 'library', '91', {
+    const service = object(SERVICE, 'acme', ['library', '91'], {
       spec: { ports: [{ port: 80 }] },
       status: { loadBalancer: {} },
     });

@@ -273,7 +273,7 @@ export function createKubernetesTenantStore(
     },
     async writeStatus(slug, uid, status) {
       const last = lastStatusWrite.get(slug);
-      if (last && last.phase === status.phase && clock() - last.at < statusInterval) {
+      if (last?.phase === status.phase && clock() - last.at < statusInterval) {
         heldStatus.set(slug, { uid, status });
         return;
       }

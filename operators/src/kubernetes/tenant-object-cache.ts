@@ -233,9 +233,9 @@ export function createTenantObjectCache(types: readonly ObjectType[]): TenantObj
     if (slug === undefined || kind === undefined) return;
     let kinds = bySlug.get(slug);
     if (add) {
-      if (!kinds) bySlug.set(slug, (kinds = new Map()));
+      if (!kinds) bySlug.set(slug, (kinds = new Map<string, Set<string>>()));
       let keys = kinds.get(kind);
-      if (!keys) kinds.set(kind, (keys = new Set()));
+      if (!keys) kinds.set(kind, (keys = new Set<string>()));
       keys.add(key);
       return;
     }

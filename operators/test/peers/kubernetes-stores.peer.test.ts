@@ -82,7 +82,7 @@ describe.skipIf(suite.skip)(suite.title, () => {
     });
   });
 
-  afterAll(() => server?.stop());
+  afterAll(() => server.stop());
 
   it('holds back status writes within the interval, flushes the last, writes phase changes at once, and wakes only for spec and deletion', async () => {
     let clock = 0;
