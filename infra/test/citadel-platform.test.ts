@@ -379,7 +379,12 @@ describe('CitadelPlatform on AWS (mocked engine)', () => {
 
   it('runs the operator bundle with its settings, its port and nothing of the Secret but the database', () => {
     const container = containerOf('citadel-operator');
-    expect(container.command).toEqual(['node', 'operators/dist/operator.js']);
+    expect(container.command).toEqual([
+      'node',
+      '--max-old-space-size=192',
+      '--max-semi-space-size=8',
+      'operators/dist/operator.js',
+    ]);
     expect(container.ports).toEqual([{ name: 'http', containerPort: 8081, protocol: 'TCP' }]);
     expect(container.livenessProbe).toMatchObject({ httpGet: { path: '/healthz', port: 'http' } });
     expect(container.readinessProbe).toMatchObject({ httpGet: { path: '/readyz', port: 'http' } });

@@ -29,6 +29,7 @@ import {
   serverSideApply,
   tenantObject,
 } from '../../../../operators/test/peers/operator-peer-fixture.ts';
+import { OPERATOR_NODE_FLAGS } from '../../../../infra/src/platform-manifests.ts';
 import { buildOperatorBundle } from '../../../../operators/src/kubernetes/operator-bundle.ts';
 import { dropPlatformResources } from '../drop-platform-resources.ts';
 import { startKubeApiServer } from '../kube-api-server.ts';
@@ -55,7 +56,7 @@ const { values } = parseArgs({
     'reconcile-concurrency': { type: 'string' },
     /** Writes a Go CPU profile of the API server (20 s from the first create) to this file. */
     'api-server-profile': { type: 'string' },
-    /** Node options of the operator process (NODE_OPTIONS), e.g. its heap limits. */
+    /** Node options of the operator process instead of the container's (OPERATOR_NODE_FLAGS). */
     'node-options': { type: 'string' },
   },
 });
@@ -314,7 +315,8 @@ async function main(): Promise<void> {
         CITADEL_OPERATOR_IDENTITY: 'bench',
         CITADEL_OPERATOR_HOST: '127.0.0.1',
         CITADEL_OPERATOR_PORT: String(port),
-        ...(values['node-options'] ? { NODE_OPTIONS: values['node-options'] } : {}),
+        // The heap limits the operator's container runs with, unless told otherwise.
+        NODE_OPTIONS: values['node-options'] ?? OPERATOR_NODE_FLAGS.join(' '),
         CITADEL_TENANT_DATABASE_SSLMODE: 'disable',
         LOG_LEVEL: values['operator-log'] ? (process.env.LOG_LEVEL ?? 'info') : 'warn',
         ...(values['reconcile-concurrency']
