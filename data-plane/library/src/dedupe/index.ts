@@ -1,0 +1,16 @@
+export { contentDigest, normalizeForDigest } from './content-digest.ts';
+export {
+  DEFAULT_MINHASH_SEED,
+  estimateJaccard,
+  minhashSignature,
+  type MinhashOptions,
+  signatureFromBase64,
+  signatureToBase64,
+} from './minhash-signature.ts';
+export {
+  bandsAndRows,
+  createNearDuplicateIndex,
+  type NearDuplicateIndex,
+  type NearDuplicateIndexOptions,
+  type NearDuplicateMatch,
+} from './near-duplicate-index.ts';
