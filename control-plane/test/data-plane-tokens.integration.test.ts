@@ -115,9 +115,12 @@ async function tokenFor(slug: string, audience: string): Promise<string> {
   return ((await response.json()) as TokenResponse).access_token;
 }
 
-/** A gateway call with `token`; the host answers 404 for a service it has not deployed. */
+/**
+ * A gateway call with `token` to a path no service has: once admitted, the host answers 404
+ * (a service it has not deployed) or the service does (a route it does not have).
+ */
 function gateway(slug: string, service: string, token: string): Promise<Response> {
-  return fixture.api(`/t/${slug}/${service}/v1/search?q=x`, { token });
+  return fixture.api(`/t/${slug}/${service}/v1/no-such-route`, { token });
 }
 
 /** Who the tenant's host says the caller is, through the gateway. */
@@ -179,7 +182,9 @@ function auditEntry(
 
 async function expectAdmitted(response: Response): Promise<void> {
   expect(response.status).toBe(404);
-  expect(((await response.json()) as { type: string }).type).toMatch(/service-not-deployed$/);
+  expect(((await response.json()) as { type: string }).type).toMatch(
+    /\/(service-not-deployed|not-found)$/,
+  );
 }
 
 async function jwks(): Promise<{ response: Response; keys: JWK[] }> {
@@ -349,7 +354,7 @@ describe('data-plane access tokens', () => {
     expect(decodeProtectedHeader(after).kid).toBe(newKid);
     await expectAdmitted(await gateway('tok-alpha', 'library', after));
     // The API key and operator paths still work beside tokens.
-    await expectAdmitted(await fixture.api('/t/tok-alpha/library/v1/search?q=x'));
+    await expectAdmitted(await fixture.api('/t/tok-alpha/library/v1/no-such-route'));
   });
 });
 

@@ -680,7 +680,7 @@ describe('local data-plane host supervision', () => {
       expect(after.endpoint).not.toBe(before.endpoint);
       expect((await healthOf(after.endpoint)).body.services).toEqual({
         enabled: ['library'],
-        deployed: [],
+        deployed: ['library'],
       });
       for (const action of REMOVE) await apply(tenant, action);
     },

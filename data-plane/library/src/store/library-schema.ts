@@ -1,0 +1,124 @@
+import type { Pool, PoolClient } from 'pg';
+
+/** The vector engine the tenant's database offers the library. */
+export type VectorEngine = 'pgvector' | 'exact';
+
+/** Dimensions of the stored embeddings (the embedder must produce exactly these). */
+export interface LibrarySchemaOptions {
+  dimensions: number;
+}
+
+/**
+ * The library's tables in the tenant's own database (schema `library`, owned by the tenant's
+ * role, created at the service's start; every statement is idempotent):
+ *
+ * - `documents`: one row per document (title, source, author, licence, tags, its latest
+ *   version); `document_versions`: every ingested version with its redacted text (what
+ *   citations point into), digest, MinHash signature, redaction report and provenance;
+ * - `chunks`: the chunks of a version with their character spans, heading path, a
+ *   generated `tsvector` for full-text search and the embedding — `vector(n)` with an HNSW
+ *   index when pgvector is installed, `real[]` searched exactly by the service otherwise;
+ * - `outbox`: DocumentIngested / DocumentIndexed events, written in the ingest transaction.
+ *
+ * A version and all its chunks are written in one transaction: a crash never leaves a
+ * half-indexed version visible.
+ */
+export async function ensureLibrarySchema(
+  pool: Pool,
+  options: LibrarySchemaOptions,
+): Promise<VectorEngine> {
+  const client = await pool.connect();
+  try {
+    // One service instance migrates at a time (a restarted host racing its predecessor).
+    await client.query('BEGIN');
+    await client.query("SELECT pg_advisory_xact_lock(hashtextextended('citadel-library', 0))");
+    const engine = await vectorEngineOf(client);
+    const embeddingType = engine === 'pgvector' ? `vector(${options.dimensions})` : 'real[]';
+    await client.query(`
+      CREATE SCHEMA IF NOT EXISTS library;
+      CREATE TABLE IF NOT EXISTS library.documents (
+        id uuid PRIMARY KEY,
+        title text NOT NULL,
+        source text NOT NULL,
+        author text,
+        license text NOT NULL,
+        media_type text NOT NULL,
+        tags text[] NOT NULL DEFAULT '{}',
+        latest_version integer NOT NULL,
+        created_by text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE IF NOT EXISTS library.document_versions (
+        document_id uuid NOT NULL REFERENCES library.documents (id) ON DELETE CASCADE,
+        version integer NOT NULL,
+        content_digest text NOT NULL,
+        minhash bytea,
+        text text NOT NULL,
+        redaction_report jsonb NOT NULL,
+        training_allowed boolean NOT NULL,
+        ingested_by text NOT NULL,
+        ingested_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (document_id, version)
+      );
+      CREATE INDEX IF NOT EXISTS document_versions_digest
+        ON library.document_versions (content_digest);
+      CREATE TABLE IF NOT EXISTS library.chunks (
+        id uuid PRIMARY KEY,
+        document_id uuid NOT NULL,
+        version integer NOT NULL,
+        ordinal integer NOT NULL,
+        text text NOT NULL,
+        start_offset integer NOT NULL,
+        end_offset integer NOT NULL,
+        heading_path text[] NOT NULL DEFAULT '{}',
+        tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', text)) STORED,
+        embedding ${embeddingType} NOT NULL,
+        FOREIGN KEY (document_id, version)
+          REFERENCES library.document_versions (document_id, version) ON DELETE CASCADE
+      );
+      CREATE INDEX IF NOT EXISTS chunks_document ON library.chunks (document_id, version);
+      CREATE INDEX IF NOT EXISTS chunks_tsv ON library.chunks USING gin (tsv);
+      CREATE TABLE IF NOT EXISTS library.outbox (
+        id bigserial PRIMARY KEY,
+        event_type text NOT NULL,
+        payload jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        published_at timestamptz
+      );
+    `);
+    // An existing table keeps the type it was made with (pgvector installed later is used
+    // once the chunks table is rebuilt, not before).
+    const { rows } = await client.query<{ type: string }>(
+      `SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute
+        WHERE attrelid = 'library.chunks'::regclass AND attname = 'embedding'`,
+    );
+    const stored: VectorEngine = rows[0]?.type.startsWith('vector') ? 'pgvector' : 'exact';
+    if (stored === 'pgvector') {
+      await client.query(
+        'CREATE INDEX IF NOT EXISTS chunks_embedding ON library.chunks USING hnsw (embedding vector_cosine_ops)',
+      );
+    }
+    await client.query('COMMIT');
+    return stored;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** pgvector when the extension is installed in the tenant's database (the operator does that). */
+async function vectorEngineOf(client: PoolClient): Promise<VectorEngine> {
+  const { rows } = await client.query<{ installed: boolean }>(
+    "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector') AS installed",
+  );
+  return rows[0]?.installed ? 'pgvector' : 'exact';
+}
+
+/** An embedding as pgvector's text input (`[0.1,0.2]`), also accepted by a `real[]` cast. */
+export function vectorLiteral(embedding: Float32Array, engine: VectorEngine): string {
+  const values = Array.from(embedding, (value) => (Number.isFinite(value) ? value : 0));
+  return engine === 'pgvector' ? `[${values.join(',')}]` : `{${values.join(',')}}`;
+}
