@@ -151,10 +151,15 @@ export function createKubernetesTenantStore(
       'GET',
       resourcePath(TENANT_TYPE),
     );
-  /** Each tenant's name, with what of it makes a reconcile worth running (see `triggerOf`). */
-  const names = new Map<string, string>();
-  /** Whether the watch last saw the tenant live and carrying the operator's finalizer. */
-  const finalized = new Map<string, boolean>();
+  /**
+   * Each tenant's name, with what of it makes a reconcile worth running (see `triggerOf`) and
+   * whether the watch last saw it live and carrying the operator's finalizer.
+   */
+  const names = new Map<string, { trigger: string; finalized: boolean }>();
+  const seen = (tenant: StoredTenant) => ({
+    trigger: triggerOf(tenant),
+    finalized: isFinalized(tenant),
+  });
   const listeners: Array<(slug: string) => void> = [];
   const notify = (slug: string) => {
     for (const listener of listeners) listener(slug);
@@ -170,29 +175,23 @@ export function createKubernetesTenantStore(
     },
     onList(items) {
       names.clear();
-      finalized.clear();
-      for (const item of items) {
-        names.set(item.metadata.name, triggerOf(item));
-        finalized.set(item.metadata.name, isFinalized(item));
-      }
+      for (const item of items) names.set(item.metadata.name, seen(item));
       for (const item of items) notify(item.metadata.name);
     },
     onEvent(event: WatchEvent<StoredTenant>) {
       const name = event.object.metadata.name;
       if (event.type === 'DELETED') {
         names.delete(name);
-        finalized.delete(name);
         lastStatusWrite.delete(name);
         heldStatus.delete(name);
         notify(name);
         return;
       }
-      const trigger = triggerOf(event.object);
+      const now = seen(event.object);
       const previous = names.get(name);
-      names.set(name, trigger);
-      finalized.set(name, isFinalized(event.object));
+      names.set(name, now);
       // A change of status alone (the operator's own writes) is nothing to act on.
-      if (previous !== trigger) notify(name);
+      if (previous?.trigger !== now.trigger) notify(name);
     },
     logger,
     ...(deps.onWatchError ? { onWatchError: deps.onWatchError } : {}),
@@ -298,7 +297,7 @@ export function createKubernetesTenantStore(
     async ensureFinalizer(slug) {
       // Seen with it by the watch: nothing to read or write. (A tenant deleted meanwhile is
       // found by the reconcile's own read.)
-      if (finalized.get(slug) === true) return true;
+      if (names.get(slug)?.finalized === true) return true;
       return changeFinalizers(slug, (tenant) => {
         const finalizers = tenant.metadata.finalizers ?? [];
         const deleting = tenant.metadata.deletionTimestamp !== undefined;

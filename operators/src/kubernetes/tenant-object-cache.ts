@@ -22,8 +22,6 @@ import type { ObjectType } from './tenant-object-renderer.ts';
  * Callers must not change what they are given.
  */
 export interface TenantObjectCache {
-  /** Whether reads of `type` are answered here. */
-  isSynced(type: ObjectType): boolean;
   /** Objects of `type` in `namespace` matching `labelSelector`; undefined when not answerable. */
   list(type: ObjectType, labelSelector: string, namespace?: string): LiveObject[] | undefined;
   /** `{ object }` (undefined: it does not exist), or undefined when not answerable. */
@@ -267,10 +265,6 @@ export function createTenantObjectCache(types: readonly ObjectType[]): TenantObj
   const slugOf = (object: LiveObject | undefined) => object?.metadata?.labels?.[TENANT_LABEL];
 
   return {
-    isSynced: (type) => {
-      const kind = kindOf(type);
-      return kind !== undefined && synced.has(kind);
-    },
     list(type, labelSelector, namespace) {
       const kind = kindOf(type);
       if (kind === undefined || !synced.has(kind)) return undefined;

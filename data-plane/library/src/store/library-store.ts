@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { cosineSimilarity } from '../retrieval/fusion.ts';
+import { exactNearest } from '../retrieval/fusion.ts';
 import { vectorLiteral, type VectorEngine } from './library-schema.ts';
 
 /** A chunk ready to store: its text, exact span in the version's text, and embedding. */
@@ -365,16 +365,19 @@ export function createLibraryStore(pool: Pool, engine: VectorEngine): LibrarySto
       }
       // No pgvector: exact search in the service over the filtered chunks.
       const { rows } = await pool.query<ChunkRow & { embedding: number[] }>(
-        `SELECT ${CHUNK_COLUMNS}, 0 AS score, c.embedding ${CHUNK_JOINS} WHERE ${where.sql}`,
+        `SELECT ${CHUNK_COLUMNS}, 0 AS score, c.embedding ${CHUNK_JOINS} WHERE ${where.sql}
+          ORDER BY c.id`,
         where.values,
       );
-      return rows
-        .map((row) => ({
-          ...toRanked(row),
-          score: cosineSimilarity(embedding, Float32Array.from(row.embedding)),
-        }))
-        .sort((a, b) => b.score - a.score || a.chunkId.localeCompare(b.chunkId))
-        .slice(0, limit);
+      const byId = new Map(rows.map((row) => [row.chunk_id, row]));
+      const vectors = rows.map((row) => ({
+        id: row.chunk_id,
+        vector: Float32Array.from(row.embedding),
+      }));
+      return exactNearest(embedding, vectors, limit).flatMap(({ id, score }) => {
+        const row = byId.get(id);
+        return row ? [{ ...toRanked(row), score }] : [];
+      });
     },
 
     async span(documentId, version, start, end) {
