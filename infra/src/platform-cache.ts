@@ -1,14 +1,13 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import {
+  clusterOnlySecurityGroup,
+  type PrivateDataStoreArgs,
+} from './cluster-only-security-group.ts';
 
 export const REDIS_PORT = 6379;
 
-export interface PlatformCacheArgs {
-  vpcId: pulumi.Input<string>;
-  privateSubnetIds: Array<pulumi.Input<string>>;
-  /** The only security group allowed to connect: the cluster's. */
-  clientSecurityGroupId: pulumi.Input<string>;
-  kmsKeyArn: pulumi.Input<string>;
+export interface PlatformCacheArgs extends PrivateDataStoreArgs {
   nodeType: string;
   engineVersion: string;
   /** Primary plus replicas, spread over zones with automatic failover (at least 2). */
@@ -27,22 +26,10 @@ export class PlatformCache extends pulumi.ComponentResource {
 
   constructor(name: string, args: PlatformCacheArgs, opts?: pulumi.ComponentResourceOptions) {
     super('citadel:platform:PlatformCache', name, {}, opts);
-    const securityGroup = new aws.ec2.SecurityGroup(
+    const securityGroup = clusterOnlySecurityGroup(
       name,
-      { vpcId: args.vpcId, description: 'Citadel Redis: from the cluster only' },
-      { parent: this },
-    );
-    new aws.vpc.SecurityGroupIngressRule(
-      `${name}-from-cluster`,
-      {
-        securityGroupId: securityGroup.id,
-        referencedSecurityGroupId: args.clientSecurityGroupId,
-        ipProtocol: 'tcp',
-        fromPort: REDIS_PORT,
-        toPort: REDIS_PORT,
-        description: 'Redis from the EKS cluster',
-      },
-      { parent: this },
+      { args, port: REDIS_PORT, service: 'Redis' },
+      this,
     );
     const subnetGroup = new aws.elasticache.SubnetGroup(
       name,

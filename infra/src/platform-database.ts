@@ -1,5 +1,9 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import {
+  clusterOnlySecurityGroup,
+  type PrivateDataStoreArgs,
+} from './cluster-only-security-group.ts';
 
 /** The oldest PostgreSQL major version the platform runs on (pgvector on RDS needs 15.2+). */
 export const MINIMUM_POSTGRES_MAJOR = 15;
@@ -28,12 +32,7 @@ export const POSTGRES_PARAMETERS = [
   { name: 'log_min_duration_statement', value: '1000', applyMethod: 'immediate' },
 ];
 
-export interface PlatformDatabaseArgs {
-  vpcId: pulumi.Input<string>;
-  privateSubnetIds: Array<pulumi.Input<string>>;
-  /** The only security group allowed to connect: the cluster's. */
-  clientSecurityGroupId: pulumi.Input<string>;
-  kmsKeyArn: pulumi.Input<string>;
+export interface PlatformDatabaseArgs extends PrivateDataStoreArgs {
   instanceClass: string;
   engineVersion: string;
   storageGi: number;
@@ -55,22 +54,10 @@ export class PlatformDatabase extends pulumi.ComponentResource {
 
   constructor(name: string, args: PlatformDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super('citadel:platform:PlatformDatabase', name, {}, opts);
-    const securityGroup = new aws.ec2.SecurityGroup(
+    const securityGroup = clusterOnlySecurityGroup(
       name,
-      { vpcId: args.vpcId, description: 'Citadel PostgreSQL: from the cluster only' },
-      { parent: this },
-    );
-    new aws.vpc.SecurityGroupIngressRule(
-      `${name}-from-cluster`,
-      {
-        securityGroupId: securityGroup.id,
-        referencedSecurityGroupId: args.clientSecurityGroupId,
-        ipProtocol: 'tcp',
-        fromPort: POSTGRES_PORT,
-        toPort: POSTGRES_PORT,
-        description: 'PostgreSQL from the EKS cluster',
-      },
-      { parent: this },
+      { args, port: POSTGRES_PORT, service: 'PostgreSQL' },
+      this,
     );
     const subnetGroup = new aws.rds.SubnetGroup(
       name,
