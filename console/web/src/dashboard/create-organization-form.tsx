@@ -1,12 +1,12 @@
 import { useState } from 'react';
 import { createOrganization } from '../api/console-operations.ts';
-import { FormError, SubmitButton, TextField } from '../components/form-controls.tsx';
-import { requiredProblem, slugFrom, slugProblem } from '../forms/field-rules.ts';
+import { FormError, SubmitButton } from '../components/form-controls.tsx';
+import { NameAndSlugFields } from '../components/name-and-slug-fields.tsx';
+import { requiredProblem, slugProblem } from '../forms/field-rules.ts';
 import { useForm } from '../forms/use-form.ts';
 
 export function CreateOrganizationForm({ onCreated }: { onCreated: () => Promise<void> }) {
   const [open, setOpen] = useState(false);
-  const [slugEdited, setSlugEdited] = useState(false);
   const form = useForm<'displayName' | 'slug'>({
     initial: { displayName: '', slug: '' },
     validate: (values) => ({
@@ -18,11 +18,9 @@ export function CreateOrganizationForm({ onCreated }: { onCreated: () => Promise
   const submit = form.onSubmit(async ({ displayName, slug }) => {
     await createOrganization(slug, displayName.trim());
     form.setValues({ displayName: '', slug: '' });
-    setSlugEdited(false);
     setOpen(false);
     await onCreated();
   });
-  const slug = form.bind('slug');
 
   if (!open) {
     return (
@@ -40,26 +38,7 @@ export function CreateOrganizationForm({ onCreated }: { onCreated: () => Promise
     >
       <h2>New organisation</h2>
       <FormError message={form.formError} />
-      <div className="form-row">
-        <TextField
-          {...form.bind('displayName')}
-          onChange={(name) =>
-            form.setValues((current) => ({
-              displayName: name,
-              slug: slugEdited ? current.slug : slugFrom(name),
-            }))
-          }
-          label="Organisation name"
-        />
-        <TextField
-          {...slug}
-          onChange={(value) => {
-            setSlugEdited(true);
-            slug.onChange(value.toLowerCase());
-          }}
-          label="Organisation slug"
-        />
-      </div>
+      <NameAndSlugFields form={form} noun="Organisation" />
       <div className="form-actions">
         <SubmitButton submitting={form.submitting}>Create organisation</SubmitButton>
         <button type="button" className="button button-quiet" onClick={() => setOpen(false)}>

@@ -1,8 +1,9 @@
 import { useState } from 'react';
 import { createTenant } from '../api/console-operations.ts';
-import { FormError, SubmitButton, TextField } from '../components/form-controls.tsx';
+import { FormError, SubmitButton } from '../components/form-controls.tsx';
+import { NameAndSlugFields } from '../components/name-and-slug-fields.tsx';
 import { PlanPicker } from '../components/plan-picker.tsx';
-import { requiredProblem, slugFrom, slugProblem } from '../forms/field-rules.ts';
+import { requiredProblem, slugProblem } from '../forms/field-rules.ts';
 import { useForm } from '../forms/use-form.ts';
 
 export function CreateTenantForm({
@@ -13,7 +14,6 @@ export function CreateTenantForm({
   onCreated: () => Promise<void>;
 }) {
   const [open, setOpen] = useState(false);
-  const [slugEdited, setSlugEdited] = useState(false);
   const form = useForm<'displayName' | 'slug' | 'plan'>({
     initial: { displayName: '', slug: '', plan: 'starter' },
     validate: (values) => ({
@@ -25,11 +25,9 @@ export function CreateTenantForm({
   const submit = form.onSubmit(async ({ displayName, slug, plan }) => {
     await createTenant({ organization, slug, displayName: displayName.trim(), plan });
     form.setValues({ displayName: '', slug: '', plan: 'starter' });
-    setSlugEdited(false);
     setOpen(false);
     await onCreated();
   });
-  const slug = form.bind('slug');
 
   if (!open) {
     return (
@@ -42,28 +40,11 @@ export function CreateTenantForm({
     <form onSubmit={submit} noValidate className="inline-form" aria-label="Create a tenant">
       <h4>New tenant</h4>
       <FormError message={form.formError} />
-      <div className="form-row">
-        <TextField
-          {...form.bind('displayName')}
-          onChange={(name) =>
-            form.setValues((current) => ({
-              ...current,
-              displayName: name,
-              slug: slugEdited ? current.slug : slugFrom(name),
-            }))
-          }
-          label="Tenant name"
-        />
-        <TextField
-          {...slug}
-          onChange={(value) => {
-            setSlugEdited(true);
-            slug.onChange(value.toLowerCase());
-          }}
-          label="Tenant slug"
-          hint="Its data plane answers at /t/<slug>/…"
-        />
-      </div>
+      <NameAndSlugFields
+        form={form}
+        noun="Tenant"
+        slugHint="Its data plane answers at /t/<slug>/…"
+      />
       <PlanPicker
         name={`plan-${organization}`}
         value={form.values.plan}
