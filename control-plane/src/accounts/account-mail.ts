@@ -24,42 +24,53 @@ function hours(count: number): string {
   return count === 1 ? '1 hour' : `${count} hours`;
 }
 
-/** The message sent at sign-up and on request: confirms that the address is the account's. */
-export function verificationMail(input: AccountMailInput): MailMessage {
+/**
+ * A message with a single-use link: greeting, what the link is for, the link, its expiry,
+ * then what to do if the reader did not ask for it.
+ */
+function singleUseLinkMail(
+  input: AccountMailInput,
+  mail: { subject: string; page: string; purpose: string[]; closing: string[] },
+): MailMessage {
   return {
     to: input.to,
-    subject: 'Confirm your e-mail address for Citadel',
+    subject: mail.subject,
     text: [
       `Hello ${input.displayName},`,
       '',
-      'Please confirm your e-mail address by opening this link:',
+      ...mail.purpose,
       '',
-      link(input.publicUrl, VERIFY_EMAIL_PAGE, input.token),
+      link(input.publicUrl, mail.page, input.token),
       '',
       `The link works once and expires in ${hours(input.validForHours)}.`,
-      'If you did not sign up for Citadel, ignore this message.',
+      ...mail.closing,
       '',
     ].join('\n'),
   };
 }
 
+/** The message sent at sign-up and on request: confirms that the address is the account's. */
+export function verificationMail(input: AccountMailInput): MailMessage {
+  return singleUseLinkMail(input, {
+    subject: 'Confirm your e-mail address for Citadel',
+    page: VERIFY_EMAIL_PAGE,
+    purpose: ['Please confirm your e-mail address by opening this link:'],
+    closing: ['If you did not sign up for Citadel, ignore this message.'],
+  });
+}
+
 /** The message with a password-reset link. */
 export function passwordResetMail(input: AccountMailInput): MailMessage {
-  return {
-    to: input.to,
+  return singleUseLinkMail(input, {
     subject: 'Reset your Citadel password',
-    text: [
-      `Hello ${input.displayName},`,
-      '',
+    page: RESET_PASSWORD_PAGE,
+    purpose: [
       'Someone (hopefully you) asked to reset the password of your Citadel account.',
       'To choose a new password, open this link:',
-      '',
-      link(input.publicUrl, RESET_PASSWORD_PAGE, input.token),
-      '',
-      `The link works once and expires in ${hours(input.validForHours)}.`,
+    ],
+    closing: [
       'Resetting the password signs you out everywhere.',
       'If you did not ask for this, ignore this message: your password stays as it is.',
-      '',
-    ].join('\n'),
-  };
+    ],
+  });
 }
