@@ -9,6 +9,8 @@ import {
 } from '../api/console-operations.ts';
 import { RoleBadge, roleLabel } from '../components/status-badge.tsx';
 import { canManageMember, grantableRoles } from './roles.ts';
+import { ConfirmButton } from '../components/confirm-button.tsx';
+import { FormError } from '../components/form-controls.tsx';
 
 interface MemberRowProps {
   organization: Organization;
@@ -19,7 +21,6 @@ interface MemberRowProps {
 
 function MemberControls({ organization, member, onChanged }: Omit<MemberRowProps, 'isMe'>) {
   const [busy, setBusy] = useState(false);
-  const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const roles = grantableRoles(organization.myRole);
 
@@ -33,7 +34,6 @@ function MemberControls({ organization, member, onChanged }: Omit<MemberRowProps
       setError(describeError(failure));
     } finally {
       setBusy(false);
-      setConfirming(false);
     }
   }
 
@@ -63,34 +63,14 @@ function MemberControls({ organization, member, onChanged }: Omit<MemberRowProps
           </option>
         ))}
       </select>
-      {confirming ? (
-        <>
-          <button
-            type="button"
-            className="button button-danger"
-            disabled={busy}
-            onClick={() => void run(() => removeMember(organization.slug, member.accountId))}
-          >
-            Remove {member.email}
-          </button>
-          <button
-            type="button"
-            className="button button-quiet"
-            onClick={() => setConfirming(false)}
-          >
-            Cancel
-          </button>
-        </>
-      ) : (
-        <button type="button" className="button button-quiet" onClick={() => setConfirming(true)}>
-          Remove…
-        </button>
-      )}
-      {error !== undefined && (
-        <p className="alert alert-error" role="alert">
-          {error}
-        </p>
-      )}
+      <ConfirmButton
+        label="Remove…"
+        confirmLabel={`Remove ${member.email}`}
+        cancelLabel="Cancel"
+        busy={busy}
+        onConfirm={() => run(() => removeMember(organization.slug, member.accountId))}
+      />
+      <FormError message={error} />
     </div>
   );
 }

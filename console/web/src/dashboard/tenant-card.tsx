@@ -10,6 +10,8 @@ import {
 import { ApiKeyCreator } from './api-key-creator.tsx';
 import { canAdminister } from './roles.ts';
 import { tenantSettled } from './use-organizations.ts';
+import { ConfirmButton } from '../components/confirm-button.tsx';
+import { FormError } from '../components/form-controls.tsx';
 
 /** Phases in which components are still being worked on. */
 const CONVERGING_PHASES = new Set(['Pending', 'Provisioning', 'Deleting']);
@@ -34,7 +36,6 @@ function Conditions({ tenant }: { tenant: Tenant }) {
 
 function Lifecycle({ tenant, onChanged }: { tenant: Tenant; onChanged: () => Promise<void> }) {
   const [busy, setBusy] = useState(false);
-  const [confirmDelete, setConfirmDelete] = useState(false);
   const [error, setError] = useState<string | undefined>();
 
   async function change(what: LifecycleChange) {
@@ -47,7 +48,6 @@ function Lifecycle({ tenant, onChanged }: { tenant: Tenant; onChanged: () => Pro
       setError(describeError(failure));
     } finally {
       setBusy(false);
-      setConfirmDelete(false);
     }
   }
 
@@ -73,38 +73,14 @@ function Lifecycle({ tenant, onChanged }: { tenant: Tenant; onChanged: () => Pro
           Suspend
         </button>
       )}
-      {confirmDelete ? (
-        <>
-          <button
-            type="button"
-            className="button button-danger"
-            disabled={busy}
-            onClick={() => void change('deleteTenant')}
-          >
-            Delete {tenant.slug} and its data
-          </button>
-          <button
-            type="button"
-            className="button button-quiet"
-            onClick={() => setConfirmDelete(false)}
-          >
-            Keep it
-          </button>
-        </>
-      ) : (
-        <button
-          type="button"
-          className="button button-quiet"
-          onClick={() => setConfirmDelete(true)}
-        >
-          Delete…
-        </button>
-      )}
-      {error !== undefined && (
-        <p className="alert alert-error" role="alert">
-          {error}
-        </p>
-      )}
+      <ConfirmButton
+        label="Delete…"
+        confirmLabel={`Delete ${tenant.slug} and its data`}
+        cancelLabel="Keep it"
+        busy={busy}
+        onConfirm={() => change('deleteTenant')}
+      />
+      <FormError message={error} />
     </div>
   );
 }

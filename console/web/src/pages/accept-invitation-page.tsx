@@ -4,6 +4,7 @@ import { acceptInvitation } from '../api/console-operations.ts';
 import { AuthLayout, PageHeading } from '../components/page-layout.tsx';
 import { Link, useRouter } from '../routing/router.tsx';
 import { useSession } from '../session/session-context.tsx';
+import { FormError } from '../components/form-controls.tsx';
 
 /**
  * Opened from an invitation mail. Accepting needs a session of the invited address, so a
@@ -57,11 +58,7 @@ export function AcceptInvitationPage() {
             Signed in as <strong>{state.account.email}</strong>. Accepting adds you to the
             organisation with the role it invited you for.
           </p>
-          {error !== undefined && (
-            <p className="alert alert-error" role="alert">
-              {error}
-            </p>
-          )}
+          <FormError message={error} />
           <div className="form-actions">
             <button
               type="button"

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { authApi } from '../api/auth-api.ts';
 import { describeError } from '../api/api-error.ts';
+import { FormError } from '../components/form-controls.tsx';
 import { AuthLayout, PageHeading } from '../components/page-layout.tsx';
 import { Link, useRouter } from '../routing/router.tsx';
 
@@ -38,11 +39,7 @@ export function CheckEmailPage() {
           {state.message}
         </p>
       )}
-      {state.error !== undefined && (
-        <p className="alert alert-error" role="alert">
-          {state.error}
-        </p>
-      )}
+      <FormError message={state.error} />
       <div className="form-actions">
         {email !== '' && (
           <button

@@ -7,6 +7,7 @@ import { OrganizationPanel } from '../dashboard/organization-panel.tsx';
 import { useOrganizations } from '../dashboard/use-organizations.ts';
 import { useRouter } from '../routing/router.tsx';
 import { useSession } from '../session/session-context.tsx';
+import { FormError } from '../components/form-controls.tsx';
 
 function AccountMenu({ account }: { account: Account }) {
   const { signOut } = useSession();
@@ -53,11 +54,7 @@ export function DashboardPage({ account }: { account: Account }) {
           You joined {joined}.
         </p>
       )}
-      {error !== undefined && (
-        <p className="alert alert-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError message={error} />
       {organizations === undefined && error === undefined && <p role="status">Loading…</p>}
       {organizations?.length === 0 && (
         <p className="muted">
