@@ -194,6 +194,12 @@ describe.skipIf(!chromiumInstalled)('the web console in Chromium', () => {
     await phase.filter({ hasText: /Ready$/ }).waitFor({ timeout: 90_000 });
     // Reached by polling (every 2 s), not by a reload: more than the one query after creating.
     expect(queries).toBeGreaterThan(1);
+    // Deleting asks first; keeping it closes the question and deletes nothing.
+    await tenant.getByRole('button', { name: 'Delete…' }).click();
+    await tenant.getByRole('button', { name: 'Delete acme-staging and its data' }).waitFor();
+    await tenant.getByRole('button', { name: 'Keep it' }).click();
+    await tenant.getByRole('button', { name: 'Delete…' }).waitFor();
+    expect(await phase.textContent()).toMatch(/Ready$/);
   });
 
   it('keeps the session cookie out of reach of scripts', async () => {
