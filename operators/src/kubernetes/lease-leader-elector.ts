@@ -1,6 +1,7 @@
 import type { DriverLogger } from '../drivers/local/driver-logger.ts';
 import { describeKubernetesError, isConflict, isNotFound } from './kubernetes-clients.ts';
 import { resourcePath, type KubernetesRestClient } from './kubernetes-rest-client.ts';
+import { createInterruptibleSleep } from './interruptible-sleep.ts';
 
 /** Timings of the election, with client-go's defaults (15 s, 10 s, 2 s). */
 export interface LeaderElectionTimings {
@@ -89,17 +90,9 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
   const isStopped = () => stopped;
   let reachable = false;
   let observed: { key: string; at: number; holder: string | undefined } | undefined;
-  let wake: (() => void) | undefined;
   let running: Promise<void> | undefined;
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  const { sleep, wake } = createInterruptibleSleep();
   const jittered = (ms: number) => ms * (1 + Math.random() * 0.2);
 
   const read = async (): Promise<Lease | undefined> => {
@@ -239,7 +232,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     async stop(stopOptions = {}) {
       const wasLeader = leader;
       stopped = true;
-      wake?.();
+      wake();
       await running;
       await setLeading(false);
       if (wasLeader && stopOptions.release) await release();

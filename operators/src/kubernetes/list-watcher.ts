@@ -2,6 +2,7 @@ import type { Watch } from '@kubernetes/client-node';
 import type { DriverLogger } from '../drivers/local/driver-logger.ts';
 import { backoffDelayMs } from '../core/tenant-controller.ts';
 import { describeKubernetesError, kubernetesStatusCode } from './kubernetes-clients.ts';
+import { createInterruptibleSleep } from './interruptible-sleep.ts';
 
 /** An object as a watch delivers it: only its metadata is read here. */
 export interface WatchedObject {
@@ -78,17 +79,9 @@ export function createListWatcher<T extends WatchedObject>(
   const isStopped = () => stopped;
   let synced = false;
   let abort: AbortController | undefined;
-  let wake: (() => void) | undefined;
   let firstList: { resolve: () => void; reject: (error: unknown) => void } | undefined;
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  const { sleep, wake } = createInterruptibleSleep();
 
   function watchOnce(resourceVersion: string): Promise<WatchOutcome> {
     return new Promise((resolve, reject) => {
@@ -182,7 +175,7 @@ export function createListWatcher<T extends WatchedObject>(
     stop() {
       stopped = true;
       abort?.abort();
-      wake?.();
+      wake();
       firstList?.reject(new Error(`watch ${options.name} stopped before its first list`));
       firstList = undefined;
     },
