@@ -1,5 +1,5 @@
 import * as aws from '@pulumi/aws';
-import * as pulumi from '@pulumi/pulumi';
+import type * as pulumi from '@pulumi/pulumi';
 
 /** Where a platform data store lives and who may reach it: the cluster's nodes only. */
 export interface PrivateDataStoreArgs {

@@ -16,6 +16,7 @@ import { type IPolicyRule } from 'kubernetes-models/rbac.authorization.k8s.io/v1
 import { type IRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import { type IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { NODE_POOL_LABEL } from './node-groups.ts';
+import { RESTRICTED_CONTAINER_SECURITY_CONTEXT } from '@citadel/tenant-templates';
 
 /**
  * The platform's Kubernetes objects as pure functions of plain values: what the workloads
@@ -319,13 +320,7 @@ function podSpec(spec: WorkloadSpec): IPodSpec {
         },
         livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10 },
         readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5 },
-        securityContext: {
-          allowPrivilegeEscalation: false,
-          readOnlyRootFilesystem: true,
-          runAsNonRoot: true,
-          capabilities: { drop: ['ALL'] },
-          seccompProfile: { type: 'RuntimeDefault' },
-        },
+        securityContext: RESTRICTED_CONTAINER_SECURITY_CONTEXT,
         volumeMounts: [
           { name: 'tmp', mountPath: '/tmp' },
           { name: 'data', mountPath: PLATFORM_DATA_DIR },

@@ -93,13 +93,7 @@ function container(context: TemplateContext, sizing: ServiceSizing): IContainer 
     startupProbe: probe(servicePath, 2, 30),
     readinessProbe: probe('/healthz', 10, 3),
     livenessProbe: probe(servicePath, 20, 3),
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
+    securityContext: RESTRICTED_CONTAINER_SECURITY_CONTEXT,
     volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
   };
 }
@@ -148,6 +142,20 @@ function podSpec(context: TemplateContext, sizing: ServiceSizing): IPodSpec {
  * The service's Deployment. Replicas are left to the HorizontalPodAutoscaler (a field
  * both set would flap under server-side apply), except while suspended: 0.
  */
+
+/**
+ * The container settings the restricted Pod Security Standard asks of every Citadel
+ * container: no privilege escalation, a read-only root, non-root, no capabilities, the
+ * runtime's seccomp profile. The platform's own workloads (infra) use the same.
+ */
+export const RESTRICTED_CONTAINER_SECURITY_CONTEXT = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+} as const satisfies NonNullable<IContainer['securityContext']>;
+
 export function serviceDeployment(context: TemplateContext, sizing: ServiceSizing): IDeployment {
   const app = serviceApp(sizing.service);
   // GPU pods roll without surge: the quota holds exactly the GPUs the pool has.
