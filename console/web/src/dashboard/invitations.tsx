@@ -1,5 +1,4 @@
 import { useState } from 'react';
-import { describeError } from '../api/api-error.ts';
 import {
   inviteMember,
   revokeInvitation,
@@ -12,6 +11,7 @@ import { RoleBadge } from '../components/status-badge.tsx';
 import { emailProblem } from '../forms/field-rules.ts';
 import { useForm } from '../forms/use-form.ts';
 import { ROLE_DESCRIPTIONS, canAdminister, grantableRoles } from './roles.ts';
+import { useChange } from './use-change.ts';
 
 function pending(invitation: Invitation, now: number): boolean {
   return (
@@ -81,19 +81,9 @@ function InvitationRow({
   invitation: Invitation;
   onChanged: () => Promise<void>;
 }) {
-  const [error, setError] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
-  async function revoke() {
-    setBusy(true);
-    try {
-      await revokeInvitation(organization.slug, invitation.id);
-      await onChanged();
-    } catch (failure) {
-      setError(describeError(failure));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, run } = useChange(onChanged);
+  const revoke = () => run(() => revokeInvitation(organization.slug, invitation.id));
+
   return (
     <li>
       <span>{invitation.email}</span> <RoleBadge role={invitation.role} />{' '}

@@ -1,5 +1,3 @@
-import { useState } from 'react';
-import { describeError } from '../api/api-error.ts';
 import {
   removeMember,
   updateMemberRole,
@@ -11,6 +9,7 @@ import { RoleBadge, roleLabel } from '../components/status-badge.tsx';
 import { canManageMember, grantableRoles } from './roles.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { FormError } from '../components/form-controls.tsx';
+import { useChange } from './use-change.ts';
 
 interface MemberRowProps {
   organization: Organization;
@@ -20,22 +19,8 @@ interface MemberRowProps {
 }
 
 function MemberControls({ organization, member, onChanged }: Omit<MemberRowProps, 'isMe'>) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
+  const { busy, error, run } = useChange(onChanged);
   const roles = grantableRoles(organization.myRole);
-
-  async function run(change: () => Promise<void>) {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await change();
-      await onChanged();
-    } catch (failure) {
-      setError(describeError(failure));
-    } finally {
-      setBusy(false);
-    }
-  }
 
   return (
     <div className="member-controls">

@@ -1,5 +1,3 @@
-import { useState } from 'react';
-import { describeError } from '../api/api-error.ts';
 import { changeTenantState, type Tenant } from '../api/console-operations.ts';
 import {
   ConditionMark,
@@ -12,6 +10,7 @@ import { canAdminister } from './roles.ts';
 import { tenantSettled } from './use-organizations.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { FormError } from '../components/form-controls.tsx';
+import { useChange } from './use-change.ts';
 
 /** Phases in which components are still being worked on. */
 const CONVERGING_PHASES = new Set(['Pending', 'Provisioning', 'Deleting']);
@@ -35,21 +34,8 @@ function Conditions({ tenant }: { tenant: Tenant }) {
 }
 
 function Lifecycle({ tenant, onChanged }: { tenant: Tenant; onChanged: () => Promise<void> }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
-
-  async function change(what: LifecycleChange) {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await changeTenantState(tenant.slug, what);
-      await onChanged();
-    } catch (failure) {
-      setError(describeError(failure));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, run } = useChange(onChanged);
+  const change = (what: LifecycleChange) => run(() => changeTenantState(tenant.slug, what));
 
   if (tenant.deleting) return null;
   return (
