@@ -18,6 +18,7 @@ import { reciprocalRankFusion } from './retrieval/index.ts';
 import { ensureLibrarySchema, type VectorEngine } from './store/library-schema.ts';
 import {
   createLibraryStore,
+  DocumentNotFoundError,
   type LibraryStore,
   type SearchFilters,
 } from './store/library-store.ts';
@@ -247,16 +248,9 @@ export async function createLibrary(options: LibraryOptions): Promise<Library> {
 
       // Unchanged content of an existing document: nothing is chunked or embedded again.
       if (documentId !== undefined) {
-        const existing = await store.getDocument(documentId);
-        if (!existing)
-          throw new LibraryRequestError({
-            type: 'not-found',
-            title: 'Not Found',
-            status: 404,
-            detail: `document ${documentId} does not exist`,
-          });
-        const latest = existing.versions.at(-1);
-        const unchanged = latest?.contentDigest === digest ? latest : undefined;
+        const latest = await store.latestVersion(documentId);
+        if (!latest) throw new DocumentNotFoundError(documentId);
+        const unchanged = latest.contentDigest === digest ? latest : undefined;
         if (unchanged) return response(documentId, unchanged.version, true, unchanged.chunks);
       }
 

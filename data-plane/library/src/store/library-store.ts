@@ -94,6 +94,10 @@ export interface LibraryStore {
    */
   storeVersion(input: VersionToStore): Promise<StoredVersion>;
   getDocument(id: string): Promise<DocumentRecord | undefined>;
+  /** The document's latest version: its number, digest and chunk count (undefined: no such document). */
+  latestVersion(
+    documentId: string,
+  ): Promise<{ version: number; contentDigest: string; chunks: number } | undefined>;
   /** Documents of the latest versions whose content digest is `digest` (exact duplicates). */
   findByDigest(digest: string): Promise<Array<{ documentId: string; version: number }>>;
   /** MinHash signatures of every document's latest version (near-duplicate index). */
@@ -316,6 +320,26 @@ export function createLibraryStore(pool: Pool, engine: VectorEngine): LibrarySto
           redactions: row.redaction_report,
         })),
       };
+    },
+
+    async latestVersion(documentId) {
+      const { rows } = await pool.query<{
+        version: number;
+        content_digest: string;
+        chunks: string;
+      }>(
+        `SELECT v.version, v.content_digest,
+                (SELECT count(*) FROM library.chunks c
+                  WHERE c.document_id = v.document_id AND c.version = v.version) AS chunks
+           FROM library.documents d
+           JOIN library.document_versions v ON v.document_id = d.id AND v.version = d.latest_version
+          WHERE d.id = $1`,
+        [documentId],
+      );
+      const row = rows[0];
+      return row
+        ? { version: row.version, contentDigest: row.content_digest, chunks: Number(row.chunks) }
+        : undefined;
     },
 
     async findByDigest(digest) {
