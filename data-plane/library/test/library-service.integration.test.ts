@@ -311,6 +311,7 @@ describe('library service in a tenant host, on the tenant’s own database', () 
       [{ ...base, title: undefined, content: 42 }, 400, 'validation-error'],
       [{ ...base, license: 'NOASSERTION' }, 422, 'license-not-allowed'],
       ['not json', 400, 'validation-error'],
+      [{ ...base, documentId: '00000000-0000-4000-8000-000000000000' }, 404, 'not-found'],
     ];
     for (const [body, status, type] of cases) {
       const refused = await call(acme, '/v1/documents', { body });
