@@ -34,6 +34,11 @@ export interface DataPlaneHostOptions {
   maxDatabaseConnections?: number;
   /** How long `/healthz` waits for the database. Default 2000 ms. */
   healthTimeoutMs?: number;
+  /**
+   * The host's environment as services read their own settings from it (`CITADEL_LIBRARY_…`,
+   * the tenant's data keys…). Default: none.
+   */
+  environment?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface DataPlaneHost {
@@ -138,6 +143,7 @@ export function createDataPlaneHost(options: DataPlaneHostOptions): DataPlaneHos
             return database.pool();
           },
           logger,
+          environment: options.environment ?? {},
         }),
       );
     }

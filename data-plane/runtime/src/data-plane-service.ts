@@ -42,6 +42,11 @@ export interface DataPlaneServiceContext {
   /** Connected as the tenant's own role to the tenant's own database, and nothing else. */
   pool: Pool;
   logger: HostLogger;
+  /**
+   * The host's environment: each service reads its own settings from it (names start with
+   * `CITADEL_`), never from `process.env`, so tests and embedders can hand a service its own.
+   */
+  environment: Readonly<Record<string, string | undefined>>;
 }
 
 /** Builds a service for one tenant's host. */

@@ -40,6 +40,7 @@ const host = createDataPlaneHost({
     ? createTokenAuthenticator({ tenantId: config.tenantId, ...config.tokens })
     : createRefusingAuthenticator(),
   serviceFactories: DATA_PLANE_SERVICE_FACTORIES,
+  environment: process.env,
 });
 
 let shuttingDown = false;
