@@ -39,6 +39,13 @@ export {
 } from './host-environment.ts';
 export { createJsonLineLogger, type HostLogger, type LogSink } from './host-logger.ts';
 export {
+  readTenantDataCipher,
+  TENANT_DATA_KEYS_VARIABLE,
+  TenantDataCipherError,
+  type TenantDataCipher,
+  type TenantDataCipherErrorCode,
+} from './tenant-data-cipher.ts';
+export {
   HOST_PROBLEM_TYPE_BASE,
   sendJson,
   sendProblem,
