@@ -1,32 +1,43 @@
 import type { Pool } from 'pg';
-import type { HostLogger } from '@citadel/data-plane-runtime';
-import { chunkDocument } from './chunking/index.ts';
-import { contentDigest, estimateJaccard, minhashSignature } from './dedupe/index.ts';
+import type { HostLogger, RequestPrincipal, TenantDataCipher } from '@citadel/data-plane-runtime';
+import {
+  createDocumentAccess,
+  DocumentAccessDeniedError,
+  type DocumentAccess,
+} from './access/document-access.ts';
+import { composeExtractiveAnswer, type AnswerCitation } from './answers/extractive-answer.ts';
 import { createLexicalHashEmbedder, type EmbeddingProvider } from './embeddings/index.ts';
 import { createFieldReader, LibraryRequestError } from './http/library-requests.ts';
-import { composeExtractiveAnswer, type AnswerCitation } from './answers/extractive-answer.ts';
-import { redactParsedDocument } from './ingestion/redact-parsed-document.ts';
-import {
-  DEFAULT_LICENSE_POLICY,
-  evaluateLicensePolicy,
-  LicenseError,
-  parseLicense,
-  type LicensePolicy,
-} from './licensing/index.ts';
-import { parseDocument } from './parsing/index.ts';
+import { decodeCursor, encodeCursor } from './http/search-cursor.ts';
+import { originalAssociatedData, type IngestionPolicy } from './ingestion/ingest-document.ts';
+import { readIngestRequest, type IngestRequest } from './ingestion/ingest-request.ts';
+import { createIngestionJobs, type IngestionOutcome } from './ingestion/ingestion-jobs.ts';
+import { DEFAULT_LICENSE_POLICY, type LicensePolicy } from './licensing/index.ts';
 import { reciprocalRankFusion } from './retrieval/index.ts';
+import { createIngestionJobStore, type IngestionJob } from './store/ingestion-job-store.ts';
 import { ensureLibrarySchema, type VectorEngine } from './store/library-schema.ts';
 import {
   createLibraryStore,
-  DocumentNotFoundError,
-  type LibraryStore,
+  type DocumentRecord,
+  type RankingScope,
   type SearchFilters,
 } from './store/library-store.ts';
-import { decodeCursor, encodeCursor } from './http/search-cursor.ts';
+import {
+  createSnapshotStore,
+  SnapshotExistsError,
+  type SnapshotRecord,
+} from './store/snapshot-store.ts';
+
+export type { IngestResult } from './ingestion/ingest-document.ts';
 
 export interface LibraryOptions {
   pool: Pool;
   logger: HostLogger;
+  /** The tenant's id (its Cedar `Tenant` entity) and plan (which platform policies apply). */
+  tenantId: string;
+  planId?: string;
+  /** The tenant's data keys: job inputs and kept originals are encrypted with them. */
+  cipher?: TenantDataCipher | undefined;
   /** Default: the offline lexical-hash embedder, 384 dimensions. */
   embedder?: EmbeddingProvider;
   /** Which licences may be ingested and used for training (the tenant's policy). */
@@ -35,18 +46,12 @@ export interface LibraryOptions {
   nearDuplicateThreshold?: number;
   /** Chunk size and overlap in tokens (defaults 400 and 50). */
   chunking?: { maxTokens?: number; overlapTokens?: number };
-}
-
-export interface IngestResult {
-  id: string;
-  version: number;
-  status: 'indexed';
-  /** The document's latest version already had this content: nothing was written or embedded. */
-  unchanged: boolean;
-  chunks: number;
-  license: { expression: string; trainingAllowed: boolean };
-  redactions: { total: number; countsByType: Partial<Record<string, number>> };
-  duplicates: { exact: string[]; near: Array<{ documentId: string; similarity: number }> };
+  /** Keep originals (encrypted, needs `cipher`) and for how long. Default: not kept. */
+  retention?: { keepOriginals: boolean; originalsRetentionDays: number | null };
+  /** How often the worker resumes waiting jobs and purges expired originals (ms; 0: never). */
+  workerIntervalMs?: number;
+  /** A running job's lease (ms): a job whose process died is resumed after it. */
+  jobLeaseMs?: number;
 }
 
 export interface SearchHit {
@@ -64,23 +69,70 @@ export interface SearchHit {
   };
 }
 
+/** A search as the REST and gRPC APIs both ask it. */
+export interface RetrieveRequest {
+  query: string;
+  limit?: number;
+  cursor?: string;
+  filters?: SearchFilters;
+  /** A snapshot's name: search the knowledge base as it was then. */
+  snapshot?: string;
+}
+
+export interface SearchPage {
+  hits: SearchHit[];
+  nextCursor: string | null;
+}
+
 export interface Library {
   describe(): {
     vectorEngine: VectorEngine;
     embedder: { id: string; model: string; dimensions: number };
+    originals: { encrypted: boolean; kept: boolean };
   };
-  ingest(body: unknown, provenance: { ingestedBy: string }): Promise<IngestResult>;
-  getDocument(id: string): ReturnType<LibraryStore['getDocument']>;
-  search(params: URLSearchParams): Promise<{ hits: SearchHit[]; nextCursor: string | null }>;
-  answer(body: unknown): Promise<{ answer: string | null; citations: AnswerCitation[] }>;
+  ingest(
+    request: IngestRequest,
+    caller: {
+      principal: RequestPrincipal;
+      idempotencyKey?: string | undefined;
+      respondAsync?: boolean;
+    },
+  ): Promise<IngestionOutcome>;
+  job(id: string, principal: RequestPrincipal): Promise<IngestionJob>;
+  getDocument(id: string, principal: RequestPrincipal): Promise<DocumentRecord>;
+  deleteDocument(id: string, principal: RequestPrincipal): Promise<void>;
+  deleteVersion(id: string, version: number, principal: RequestPrincipal): Promise<void>;
+  original(
+    id: string,
+    version: number,
+    principal: RequestPrincipal,
+  ): Promise<{ mediaType: string; content: Buffer }>;
+  search(params: URLSearchParams, principal: RequestPrincipal): Promise<SearchPage>;
+  retrieve(request: RetrieveRequest, caller: RequestPrincipal): Promise<SearchPage>;
+  answer(
+    body: unknown,
+    principal: RequestPrincipal,
+  ): Promise<{ answer: string | null; citations: AnswerCitation[] }>;
+  createSnapshot(body: unknown, principal: RequestPrincipal): Promise<SnapshotRecord>;
+  listSnapshots(principal: RequestPrincipal): Promise<SnapshotRecord[]>;
+  getSnapshot(
+    name: string,
+    principal: RequestPrincipal,
+  ): Promise<SnapshotRecord & { members: Array<{ documentId: string; version: number }> }>;
+  deleteSnapshot(name: string, principal: RequestPrincipal): Promise<void>;
+  rollback(
+    name: string,
+    principal: RequestPrincipal,
+  ): Promise<{ snapshot: string; changed: number }>;
+  /** Resumes waiting ingestion jobs now (the worker does it on its own every interval). */
+  resumePendingJobs(): Promise<number>;
+  close(): Promise<void>;
 }
 
-const MAX_CONTENT_CHARACTERS = 20 * 1024 * 1024;
-
-const toBuffer = (signature: Uint32Array) =>
-  Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength);
-const fromBuffer = (buffer: Buffer) =>
-  new Uint32Array(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength));
+/** Provenance name of a principal: `user:<id>`, `api-key:<id>`, `operator`. */
+export function principalName(principal: RequestPrincipal): string {
+  return principal.type === 'operator' ? 'operator' : `${principal.type}:${principal.id}`;
+}
 
 function parseDate(value: string | null, name: string): Date | undefined {
   if (value === null) return undefined;
@@ -93,7 +145,7 @@ function parseDate(value: string | null, name: string): Date | undefined {
   return date;
 }
 
-/** The search parameters every search and answer reads: the query's filters. */
+/** The filters of a search's query string. */
 function filtersOf(params: URLSearchParams): SearchFilters {
   const tags = params.getAll('tag');
   const filters: SearchFilters = {};
@@ -109,29 +161,107 @@ function filtersOf(params: URLSearchParams): SearchFilters {
   return filters;
 }
 
+const SNAPSHOT_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
+
+function checkSnapshotName(name: string): void {
+  if (!SNAPSHOT_NAME.test(name)) {
+    throw LibraryRequestError.invalid('A snapshot name is 1 to 100 of a-z 0-9 . _ -.', [
+      { path: 'name', message: 'must match ^[a-z0-9][a-z0-9._-]{0,99}$' },
+    ]);
+  }
+}
+
+/** A refusal as the caller sees it: 404 when it may not even read the document. */
+function accessProblem(
+  access: DocumentAccess,
+  principal: RequestPrincipal,
+  document: DocumentRecord,
+  action: 'document.read' | 'document.write',
+): void {
+  if (!access.mayRead(principal, document)) {
+    throw LibraryRequestError.notFound(`document ${document.id} does not exist`);
+  }
+  if (action === 'document.write') {
+    try {
+      access.require(principal, 'document.write', document);
+    } catch (error) {
+      if (!(error instanceof DocumentAccessDeniedError)) throw error;
+      throw LibraryRequestError.forbidden('You may read this document but not change it.');
+    }
+  }
+}
+
 /**
- * The library of one tenant: ingestion (parse → redact → licence → dedupe → chunk → embed →
- * one transaction), hybrid search (full-text and vector rankings fused by reciprocal rank) and
- * extractive answers whose every sentence cites a stored span.
+ * The library of one tenant: ingestion as resumable jobs (parse → redact → licence →
+ * dedupe → chunk → embed → one transaction), hybrid search (full-text and vector rankings
+ * fused by reciprocal rank) over what the caller may read, answers whose every sentence
+ * cites a stored span, snapshots of the knowledge base, and encrypted originals.
  */
 export async function createLibrary(options: LibraryOptions): Promise<Library> {
   const embedder = options.embedder ?? createLexicalHashEmbedder({ dimensions: 384 });
-  const policy = options.licensePolicy ?? DEFAULT_LICENSE_POLICY;
-  const threshold = options.nearDuplicateThreshold ?? 0.85;
   const engine = await ensureLibrarySchema(options.pool, { dimensions: embedder.dimensions });
   const store = createLibraryStore(options.pool, engine);
+  const snapshots = createSnapshotStore(options.pool);
+  const access = createDocumentAccess({
+    tenantId: options.tenantId,
+    planId: options.planId ?? 'starter',
+  });
+  const cipher = options.cipher;
+  const retention = options.retention ?? { keepOriginals: false, originalsRetentionDays: null };
+  const policy: IngestionPolicy = {
+    licensePolicy: options.licensePolicy ?? DEFAULT_LICENSE_POLICY,
+    nearDuplicateThreshold: options.nearDuplicateThreshold ?? 0.85,
+    retention,
+    embedder,
+    chunking: options.chunking ?? {},
+  };
+  const jobs = createIngestionJobs({
+    jobs: createIngestionJobStore(options.pool),
+    store,
+    policy: () => Promise.resolve(policy),
+    cipher,
+    logger: options.logger,
+    ...(options.jobLeaseMs === undefined ? {} : { leaseMs: options.jobLeaseMs }),
+  });
   if (engine === 'exact') {
     options.logger.warn(
       {},
       'pgvector is not installed in this database: the library searches vectors exactly, in the service',
     );
   }
+  if (retention.keepOriginals && !cipher) {
+    options.logger.warn(
+      {},
+      'the retention policy keeps originals but the host has no tenant data keys: originals are not kept',
+    );
+  }
 
-  async function rank(query: string, filters: SearchFilters, depth: number) {
+  async function documentOr404(id: string) {
+    const document = await store.getDocument(id);
+    if (!document) throw LibraryRequestError.notFound(`document ${id} does not exist`);
+    return document;
+  }
+
+  async function scopeFor(
+    principal: RequestPrincipal,
+    filters: SearchFilters,
+    snapshot: string | undefined,
+  ): Promise<RankingScope> {
+    if (snapshot !== undefined && !(await snapshots.get(snapshot))) {
+      throw LibraryRequestError.notFound(`snapshot ${snapshot} does not exist`);
+    }
+    return { filters, readable: access.readable(principal), snapshot };
+  }
+
+  async function rank(query: string, scope: RankingScope, depth: number): Promise<SearchHit[]> {
+    const { readable } = scope;
+    if (readable.classifications.length === 0 && readable.ownClassifications.length === 0) {
+      return [];
+    }
     const [queryVector] = await embedder.embed([query]);
     const [lexical, semantic] = await Promise.all([
-      store.fullTextRanking(query, filters, depth),
-      queryVector ? store.vectorRanking(queryVector, filters, depth) : Promise.resolve([]),
+      store.fullTextRanking(query, scope, depth),
+      queryVector ? store.vectorRanking(queryVector, scope, depth) : Promise.resolve([]),
     ]);
     const byId = new Map([...semantic, ...lexical].map((chunk) => [chunk.chunkId, chunk]));
     const fused = reciprocalRankFusion([
@@ -159,171 +289,266 @@ export async function createLibrary(options: LibraryOptions): Promise<Library> {
     });
   }
 
+  async function retrieve(request: RetrieveRequest, principal: RequestPrincipal) {
+    const query = request.query.trim();
+    if (query === '' || query.length > 1_000) {
+      throw LibraryRequestError.invalid('q must be 1 to 1000 characters.', [
+        { path: 'q', message: 'must be 1 to 1000 characters' },
+      ]);
+    }
+    const limit = request.limit ?? 10;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 50) {
+      throw LibraryRequestError.invalid('limit must be an integer from 1 to 50.', [
+        { path: 'limit', message: 'must be an integer from 1 to 50' },
+      ]);
+    }
+    if (request.snapshot !== undefined) checkSnapshotName(request.snapshot);
+    const filters = request.filters ?? {};
+    const binding = { query, filters, snapshot: request.snapshot ?? null };
+    const offset = decodeCursor(request.cursor ?? null, binding);
+    const scope = await scopeFor(principal, filters, request.snapshot);
+    const hits = await rank(query, scope, Math.min(offset + limit * 3 + 20, 1_000));
+    const page = hits.slice(offset, offset + limit);
+    const next = offset + limit < hits.length ? encodeCursor(offset + limit, binding) : null;
+    return { hits: page, nextCursor: next };
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  let working: Promise<unknown> = Promise.resolve();
+  let lastPurge = 0;
+  const workerIntervalMs = options.workerIntervalMs ?? 5_000;
+  if (workerIntervalMs > 0) {
+    timer = setInterval(() => {
+      working = working.then(async () => {
+        try {
+          await jobs.resumePending();
+          if (Date.now() - lastPurge > 10 * 60_000) {
+            lastPurge = Date.now();
+            const purged = await store.purgeExpiredOriginals();
+            if (purged > 0) options.logger.info({ purged }, 'expired originals purged');
+          }
+        } catch (error) {
+          options.logger.warn({ error }, 'library worker pass failed');
+        }
+      });
+    }, workerIntervalMs);
+    timer.unref();
+  }
+
   return {
     describe: () => ({
       vectorEngine: engine,
       embedder: { id: embedder.id, model: embedder.model, dimensions: embedder.dimensions },
+      originals: { encrypted: cipher !== undefined, kept: retention.keepOriginals && !!cipher },
     }),
 
-    async ingest(body, provenance) {
-      const fields = createFieldReader(body);
-      const title = fields.string('title', { required: true, max: 500 });
-      const content = fields.string('content', { required: true, max: MAX_CONTENT_CHARACTERS });
-      const mediaType = fields.string('mediaType', { required: true, max: 200 });
-      const licenseExpression = fields.string('license', { required: true, max: 500 });
-      const source = fields.string('source', { required: true, max: 2_000 });
-      const author = fields.string('author', { max: 500 });
-      const tags = fields.strings('tags');
-      const documentId = fields.uuid('documentId');
-      fields.done();
-      if (!title || !content || !mediaType || !licenseExpression || !source) {
-        throw LibraryRequestError.invalid('The request has invalid fields.');
+    async ingest(request, caller) {
+      const { principal } = caller;
+      const ownerId = access.ownerIdOf(principal);
+      if (request.documentId === undefined) {
+        try {
+          access.require(principal, 'document.write', {
+            id: 'new',
+            classification: request.classification,
+            ownerId,
+          });
+        } catch (error) {
+          if (!(error instanceof DocumentAccessDeniedError)) throw error;
+          throw LibraryRequestError.forbidden(
+            `You may not add ${request.classification} documents to this library.`,
+          );
+        }
+      } else {
+        const existing = await documentOr404(request.documentId);
+        accessProblem(access, principal, existing, 'document.write');
+        // Reclassifying must be allowed for the new classification too.
+        accessProblem(
+          access,
+          principal,
+          { ...existing, classification: request.classification },
+          'document.write',
+        );
       }
+      return jobs.submit({
+        request,
+        provenance: { ingestedBy: principalName(principal), ownerId },
+        idempotencyKey: caller.idempotencyKey,
+        respondAsync: caller.respondAsync ?? false,
+      });
+    },
 
-      let license;
-      try {
-        license = parseLicense(licenseExpression);
-      } catch (error) {
-        if (!(error instanceof LicenseError)) throw error;
-        throw LibraryRequestError.invalid(error.message, [
-          { path: 'license', message: error.message },
-        ]);
+    async job(id, principal) {
+      const job = await jobs.get(id);
+      // Jobs are visible to whoever submitted them and to the tenant's administrators.
+      if (!job) throw LibraryRequestError.notFound(`ingestion job ${id} does not exist`);
+      if (job.createdBy !== principalName(principal)) {
+        try {
+          access.requireAdministrator(principal);
+        } catch {
+          throw LibraryRequestError.notFound(`ingestion job ${id} does not exist`);
+        }
       }
-      const decision = evaluateLicensePolicy(license, policy);
-      if (!decision.ingestAllowed) {
+      return job;
+    },
+
+    async getDocument(id, principal) {
+      const document = await documentOr404(id);
+      accessProblem(access, principal, document, 'document.read');
+      return document;
+    },
+
+    async deleteDocument(id, principal) {
+      const document = await documentOr404(id);
+      accessProblem(access, principal, document, 'document.write');
+      await store.deleteDocument(id, principalName(principal));
+      options.logger.info({ documentId: id }, 'document deleted');
+    },
+
+    async deleteVersion(id, version, principal) {
+      const document = await documentOr404(id);
+      accessProblem(access, principal, document, 'document.write');
+      if (!(await store.deleteVersion(id, version, principalName(principal)))) {
+        throw LibraryRequestError.notFound(`document ${id} has no version ${version}`);
+      }
+      options.logger.info({ documentId: id, version }, 'document version deleted');
+    },
+
+    async original(id, version, principal) {
+      const document = await documentOr404(id);
+      accessProblem(access, principal, document, 'document.read');
+      try {
+        access.requireAdministrator(principal);
+      } catch {
+        throw LibraryRequestError.forbidden(
+          'Originals hold the unredacted text: only the tenant’s administrators may read them.',
+        );
+      }
+      const stored = await store.original(id, version);
+      if (!stored) {
+        throw LibraryRequestError.notFound(
+          `no original of document ${id} version ${version} is kept`,
+        );
+      }
+      if (!cipher) {
         throw new LibraryRequestError({
-          type: 'license-not-allowed',
-          title: 'Licence not allowed',
-          status: 422,
-          detail: `This tenant's policy does not allow ingesting ${licenseExpression}: ${decision.reasons.join('; ')}`,
+          type: 'data-keys-unavailable',
+          title: 'Data keys unavailable',
+          status: 503,
+          detail: 'This host has no tenant data keys to decrypt originals with.',
         });
       }
-
-      const parsed = await parseDocument({ text: content, mediaType });
-      // Nothing below sees the original text: only the redacted one is chunked, embedded,
-      // stored and cited.
-      const redacted = redactParsedDocument(parsed);
-      const text = redacted.parsed.text;
-      const digest = contentDigest(text);
-      const signature = minhashSignature(text);
-
-      const [exact, signatures] = await Promise.all([
-        store.findByDigest(digest),
-        store.latestSignatures(),
-      ]);
-      const near = signatures
-        .filter((stored) => stored.documentId !== documentId)
-        .map((stored) => ({
-          documentId: stored.documentId,
-          similarity: estimateJaccard(signature, fromBuffer(stored.minhash)),
-        }))
-        .filter((candidate) => candidate.similarity >= threshold)
-        .sort((a, b) => b.similarity - a.similarity)
-        .slice(0, 10);
-      const duplicates = {
-        exact: exact.map((found) => found.documentId).filter((id) => id !== documentId),
-        near: near.map((found) => ({
-          ...found,
-          similarity: Math.round(found.similarity * 1000) / 1000,
-        })),
+      return {
+        mediaType: stored.mediaType,
+        content: cipher.decrypt(stored.ciphertext, originalAssociatedData(id)),
       };
-      const response = (
-        id: string,
-        version: number,
-        unchanged: boolean,
-        chunks: number,
-      ): IngestResult => ({
-        id,
-        version,
-        status: 'indexed',
-        unchanged,
-        chunks,
-        license: { expression: licenseExpression, trainingAllowed: decision.trainingAllowed },
-        redactions: {
-          total: redacted.report.total,
-          countsByType: redacted.report.countsByType,
-        },
-        duplicates,
-      });
+    },
 
-      // Unchanged content of an existing document: nothing is chunked or embedded again.
-      if (documentId !== undefined) {
-        const latest = await store.latestVersion(documentId);
-        if (!latest) throw new DocumentNotFoundError(documentId);
-        const unchanged = latest.contentDigest === digest ? latest : undefined;
-        if (unchanged) return response(documentId, unchanged.version, true, unchanged.chunks);
-      }
-
-      const chunks = chunkDocument(redacted.parsed, options.chunking ?? {});
-      const vectors = await embedder.embed(chunks.map((chunk) => chunk.text));
-      const stored = await store.storeVersion({
-        ...(documentId === undefined ? {} : { documentId }),
-        title: redacted.parsed.title && title === parsed.title ? redacted.parsed.title : title,
-        source,
-        author,
-        license: licenseExpression,
-        mediaType,
-        tags: tags ?? [],
-        text,
-        contentDigest: digest,
-        minhash: toBuffer(signature),
-        redactionReport: redacted.report,
-        trainingAllowed: decision.trainingAllowed,
-        ingestedBy: provenance.ingestedBy,
-        chunks: chunks.map((chunk, index) => ({
-          ordinal: chunk.index,
-          text: chunk.text,
-          start: chunk.start,
-          end: chunk.end,
-          headingPath: chunk.headingPath,
-          embedding: vectors[index] ?? new Float32Array(embedder.dimensions),
-        })),
-      });
-      options.logger.info(
+    search(params, principal) {
+      const limitText = params.get('limit');
+      const snapshot = params.get('snapshot');
+      const cursor = params.get('cursor');
+      const limit = limitText === null ? undefined : Number(limitText);
+      return retrieve(
         {
-          documentId: stored.documentId,
-          version: stored.version,
-          chunks: chunks.length,
-          redactions: redacted.report.total,
-          unchanged: stored.unchanged,
+          query: params.get('q') ?? '',
+          filters: filtersOf(params),
+          ...(limit === undefined ? {} : { limit }),
+          ...(cursor === null ? {} : { cursor }),
+          ...(snapshot === null ? {} : { snapshot }),
         },
-        'document ingested',
+        principal,
       );
-      return response(stored.documentId, stored.version, stored.unchanged, chunks.length);
     },
 
-    getDocument: (id) => store.getDocument(id),
+    retrieve,
 
-    async search(params) {
-      const query = params.get('q')?.trim() ?? '';
-      if (query === '' || query.length > 1_000) {
-        throw LibraryRequestError.invalid('q must be 1 to 1000 characters.', [
-          { path: 'q', message: 'must be 1 to 1000 characters' },
-        ]);
-      }
-      const limit = Number(params.get('limit') ?? 10);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 50) {
-        throw LibraryRequestError.invalid('limit must be an integer from 1 to 50.', [
-          { path: 'limit', message: 'must be an integer from 1 to 50' },
-        ]);
-      }
-      const filters = filtersOf(params);
-      const offset = decodeCursor(params.get('cursor'), { query, filters });
-      const hits = await rank(query, filters, Math.min(offset + limit * 3 + 20, 1_000));
-      const page = hits.slice(offset, offset + limit);
-      const next =
-        offset + limit < hits.length ? encodeCursor(offset + limit, { query, filters }) : null;
-      return { hits: page, nextCursor: next };
-    },
-
-    async answer(body) {
+    async answer(body, principal) {
       const fields = createFieldReader(body);
       const question = fields.string('question', { required: true, max: 1_000 });
       const limit = fields.integer('limit', { min: 1, max: 10 });
+      const snapshot = fields.string('snapshot', { max: 100 });
       fields.done();
       if (!question) throw LibraryRequestError.invalid('question is required.');
-      const hits = await rank(question, {}, 20);
+      if (snapshot !== undefined) checkSnapshotName(snapshot);
+      const hits = await rank(question, await scopeFor(principal, {}, snapshot), 20);
       return composeExtractiveAnswer(question, hits.slice(0, 8), { sentences: limit ?? 3 });
     },
+
+    async createSnapshot(body, principal) {
+      const fields = createFieldReader(body);
+      const name = fields.string('name', { required: true, max: 100 });
+      const description = fields.string('description', { max: 2_000, min: 0 });
+      fields.done();
+      if (!name) throw LibraryRequestError.invalid('name is required.');
+      checkSnapshotName(name);
+      requireAdministrator(principal);
+      try {
+        return await snapshots.create({
+          name,
+          description: description ?? '',
+          createdBy: principalName(principal),
+        });
+      } catch (error) {
+        if (!(error instanceof SnapshotExistsError)) throw error;
+        throw LibraryRequestError.conflict('snapshot-exists', error.message);
+      }
+    },
+
+    async listSnapshots(principal) {
+      requireSearcher(principal);
+      return snapshots.list();
+    },
+
+    async getSnapshot(name, principal) {
+      requireSearcher(principal);
+      const snapshot = await snapshots.get(name);
+      if (!snapshot) throw LibraryRequestError.notFound(`snapshot ${name} does not exist`);
+      return { ...snapshot, members: await snapshots.members(name) };
+    },
+
+    async deleteSnapshot(name, principal) {
+      requireAdministrator(principal);
+      if (!(await snapshots.delete(name))) {
+        throw LibraryRequestError.notFound(`snapshot ${name} does not exist`);
+      }
+    },
+
+    async rollback(name, principal) {
+      requireAdministrator(principal);
+      const rolledBack = await snapshots.rollback(name, principalName(principal));
+      if (!rolledBack) throw LibraryRequestError.notFound(`snapshot ${name} does not exist`);
+      options.logger.info(
+        { snapshot: name, changed: rolledBack.changed },
+        'knowledge base rolled back',
+      );
+      return { snapshot: name, changed: rolledBack.changed };
+    },
+
+    resumePendingJobs: () => jobs.resumePending(),
+
+    async close() {
+      if (timer) clearInterval(timer);
+      await working;
+    },
   };
+
+  function requireAdministrator(principal: RequestPrincipal): void {
+    try {
+      access.requireAdministrator(principal);
+    } catch (error) {
+      if (!(error instanceof DocumentAccessDeniedError)) throw error;
+      throw LibraryRequestError.forbidden(
+        'Managing the knowledge base’s snapshots takes the tenant’s administrator role.',
+      );
+    }
+  }
+
+  function requireSearcher(principal: RequestPrincipal): void {
+    const readable = access.readable(principal);
+    if (readable.classifications.length === 0 && readable.ownClassifications.length === 0) {
+      throw LibraryRequestError.forbidden('You may not search this library.');
+    }
+  }
 }
+
+export { readIngestRequest };

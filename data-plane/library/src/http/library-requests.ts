@@ -24,6 +24,18 @@ export class LibraryRequestError extends Error {
     });
   }
 
+  static notFound(detail: string) {
+    return new LibraryRequestError({ type: 'not-found', title: 'Not Found', status: 404, detail });
+  }
+
+  static forbidden(detail: string) {
+    return new LibraryRequestError({ type: 'forbidden', title: 'Forbidden', status: 403, detail });
+  }
+
+  static conflict(type: string, detail: string) {
+    return new LibraryRequestError({ type, title: 'Conflict', status: 409, detail });
+  }
+
   static methodNotAllowed(allow: string) {
     return new LibraryRequestError(
       { type: 'method-not-allowed', title: 'Method Not Allowed', status: 405 },
@@ -154,6 +166,27 @@ export function createFieldReader(body: unknown) {
       }
       return value;
     },
+    /** One of `allowed` (absent: undefined). */
+    oneOf<const T extends string>(path: string, allowed: readonly T[]): T | undefined {
+      const value = record?.[path];
+      if (value === undefined || value === null) return undefined;
+      if (typeof value !== 'string' || !allowed.includes(value as T)) {
+        fail(path, `must be one of ${allowed.join(', ')}`);
+        return undefined;
+      }
+      return value as T;
+    },
+    boolean(path: string): boolean | undefined {
+      const value = record?.[path];
+      if (value === undefined || value === null) return undefined;
+      if (typeof value !== 'boolean') {
+        fail(path, 'must be true or false');
+        return undefined;
+      }
+      return value;
+    },
+    /** Records a problem found by the caller's own check. */
+    fail,
     /** Throws the 400 listing every problem found, if any. */
     done(): void {
       if (errors.length > 0) {

@@ -1,24 +1,23 @@
 import { createHash } from 'node:crypto';
-import type { SearchFilters } from '../store/library-store.ts';
 import { LibraryRequestError } from './library-requests.ts';
+
+/** What a cursor is bound to: the query, its filters, the snapshot searched. */
+export type CursorBinding = Readonly<Record<string, unknown>>;
 
 /**
  * Search cursors: the offset into the fused ranking, bound to the query and filters it was
  * made for (a digest), so a cursor replayed with another query is refused, not misread.
  */
-function bindingOf(input: { query: string; filters: SearchFilters }): string {
+function bindingOf(input: CursorBinding): string {
   return createHash('sha256').update(JSON.stringify(input)).digest('base64url').slice(0, 16);
 }
 
-export function encodeCursor(offset: number, input: { query: string; filters: SearchFilters }) {
+export function encodeCursor(offset: number, input: CursorBinding) {
   return Buffer.from(JSON.stringify({ o: offset, b: bindingOf(input) })).toString('base64url');
 }
 
 /** The offset a cursor carries (0 without one); 400 for a foreign or damaged cursor. */
-export function decodeCursor(
-  cursor: string | null,
-  input: { query: string; filters: SearchFilters },
-): number {
+export function decodeCursor(cursor: string | null, input: CursorBinding): number {
   if (cursor === null || cursor === '') return 0;
   try {
     const decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {

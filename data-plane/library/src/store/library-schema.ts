@@ -18,7 +18,17 @@ export interface LibrarySchemaOptions {
  * - `chunks`: the chunks of a version with their character spans, heading path, a
  *   generated `tsvector` for full-text search and the embedding — `vector(n)` with an HNSW
  *   index when pgvector is installed, `real[]` searched exactly by the service otherwise;
+ * - `originals`: the original (unredacted) upload of a version, encrypted with the tenant's
+ *   data key, kept only when the tenant's retention policy says so and until it expires;
+ * - `snapshots` / `snapshot_members`: named sets of document versions (search "as of",
+ *   roll back to);
+ * - `ingestion_jobs`: every ingestion as a resumable job (its input encrypted), finished in
+ *   the same transaction that writes the version, so a retry never duplicates a document;
  * - `outbox`: DocumentIngested / DocumentIndexed events, written in the ingest transaction.
+ *
+ * `documents.current_version` is the version searches see (null: the document is not in the
+ * current knowledge base, e.g. after a rollback to a snapshot without it); `chunks.is_current`
+ * mirrors it per chunk so the HNSW index covers current chunks only.
  *
  * A version and all its chunks are written in one transaction: a crash never leaves a
  * half-indexed version visible.
@@ -44,7 +54,10 @@ export async function ensureLibrarySchema(
         license text NOT NULL,
         media_type text NOT NULL,
         tags text[] NOT NULL DEFAULT '{}',
+        classification text NOT NULL DEFAULT 'internal',
+        owner_id text,
         latest_version integer NOT NULL,
+        current_version integer,
         created_by text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now()
@@ -72,6 +85,7 @@ export async function ensureLibrarySchema(
         start_offset integer NOT NULL,
         end_offset integer NOT NULL,
         heading_path text[] NOT NULL DEFAULT '{}',
+        is_current boolean NOT NULL DEFAULT true,
         tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', text)) STORED,
         embedding ${embeddingType} NOT NULL,
         FOREIGN KEY (document_id, version)
@@ -79,6 +93,53 @@ export async function ensureLibrarySchema(
       );
       CREATE INDEX IF NOT EXISTS chunks_document ON library.chunks (document_id, version);
       CREATE INDEX IF NOT EXISTS chunks_tsv ON library.chunks USING gin (tsv);
+      CREATE TABLE IF NOT EXISTS library.originals (
+        document_id uuid NOT NULL,
+        version integer NOT NULL,
+        media_type text NOT NULL,
+        size_bytes integer NOT NULL,
+        key_version integer NOT NULL,
+        ciphertext bytea NOT NULL,
+        expires_at timestamptz,
+        PRIMARY KEY (document_id, version),
+        FOREIGN KEY (document_id, version)
+          REFERENCES library.document_versions (document_id, version) ON DELETE CASCADE
+      );
+      CREATE INDEX IF NOT EXISTS originals_expiry ON library.originals (expires_at)
+        WHERE expires_at IS NOT NULL;
+      CREATE TABLE IF NOT EXISTS library.snapshots (
+        name text PRIMARY KEY,
+        description text NOT NULL DEFAULT '',
+        documents integer NOT NULL,
+        created_by text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE IF NOT EXISTS library.snapshot_members (
+        snapshot text NOT NULL REFERENCES library.snapshots (name) ON DELETE CASCADE,
+        document_id uuid NOT NULL,
+        version integer NOT NULL,
+        PRIMARY KEY (snapshot, document_id),
+        FOREIGN KEY (document_id, version)
+          REFERENCES library.document_versions (document_id, version) ON DELETE CASCADE
+      );
+      CREATE TABLE IF NOT EXISTS library.ingestion_jobs (
+        id uuid PRIMARY KEY,
+        idempotency_key text UNIQUE,
+        request_digest text NOT NULL,
+        document_id uuid NOT NULL,
+        state text NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
+        attempts integer NOT NULL DEFAULT 0,
+        lease_until timestamptz,
+        input bytea,
+        input_key_version integer,
+        result jsonb,
+        problem jsonb,
+        created_by text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX IF NOT EXISTS ingestion_jobs_pending ON library.ingestion_jobs (created_at)
+        WHERE state IN ('queued', 'running');
       CREATE TABLE IF NOT EXISTS library.outbox (
         id bigserial PRIMARY KEY,
         event_type text NOT NULL,
@@ -96,7 +157,9 @@ export async function ensureLibrarySchema(
     const stored: VectorEngine = rows[0]?.type.startsWith('vector') ? 'pgvector' : 'exact';
     if (stored === 'pgvector') {
       await client.query(
-        'CREATE INDEX IF NOT EXISTS chunks_embedding ON library.chunks USING hnsw (embedding vector_cosine_ops)',
+        // Only the current versions' chunks: what every search but an "as of" one reads.
+        `CREATE INDEX IF NOT EXISTS chunks_embedding_current ON library.chunks
+           USING hnsw (embedding vector_cosine_ops) WHERE is_current`,
       );
     }
     await client.query('COMMIT');

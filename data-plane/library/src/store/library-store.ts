@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { exactNearest } from '../retrieval/fusion.ts';
 import { vectorLiteral, type VectorEngine } from './library-schema.ts';
 
@@ -15,14 +15,19 @@ export interface ChunkToStore {
 
 /** What one ingestion writes: the document's metadata and one version with its chunks. */
 export interface VersionToStore {
-  /** Given: a new version of that document; absent: a new document. */
-  documentId?: string;
+  /** The document: a new version of it when it exists, else a new document with this id. */
+  documentId: string;
+  /** The caller meant a new document: an existing one with this id is an error. */
+  create: boolean;
   title: string;
   source: string;
   author: string | undefined;
   license: string;
   mediaType: string;
   tags: readonly string[];
+  /** Who may read it, as the Cedar `Document` entity's `classification` and `owner`. */
+  classification: string;
+  ownerId: string | undefined;
   /** The redacted text: what chunks and citations point into. */
   text: string;
   contentDigest: string;
@@ -31,12 +36,25 @@ export interface VersionToStore {
   trainingAllowed: boolean;
   ingestedBy: string;
   chunks: readonly ChunkToStore[];
+  /** The original upload, encrypted with the tenant's data key (retention policy permitting). */
+  original?: EncryptedOriginal;
+  /** The ingestion job this write finishes, marked succeeded in the same transaction. */
+  job?: { id: string; result: (stored: StoredVersion) => unknown };
+}
+
+export interface EncryptedOriginal {
+  mediaType: string;
+  sizeBytes: number;
+  keyVersion: number;
+  ciphertext: Buffer;
+  /** Purged after this instant; undefined: kept until the version is deleted. */
+  expiresAt: Date | undefined;
 }
 
 export interface StoredVersion {
   documentId: string;
   version: number;
-  /** True when the document's latest version already had this content: nothing was written. */
+  /** True when the document's current version already had this content: nothing was written. */
   unchanged: boolean;
 }
 
@@ -49,7 +67,11 @@ export interface DocumentRecord {
   license: string;
   mediaType: string;
   tags: string[];
+  classification: string;
+  ownerId: string | null;
   latestVersion: number;
+  /** The version searches see; null when the document is not in the current knowledge base. */
+  currentVersion: number | null;
   createdBy: string;
   createdAt: string;
   versions: Array<{
@@ -60,6 +82,7 @@ export interface DocumentRecord {
     chunks: number;
     trainingAllowed: boolean;
     redactions: unknown;
+    originalKept: boolean;
   }>;
 }
 
@@ -70,6 +93,25 @@ export interface SearchFilters {
   tags?: readonly string[];
   ingestedAfter?: Date;
   ingestedBefore?: Date;
+}
+
+/**
+ * Which documents the caller may retrieve, as decided by Cedar per classification (see
+ * `document-access.ts`): every document of `classifications`, and the caller's own documents
+ * of `ownClassifications`.
+ */
+export interface ReadableDocuments {
+  classifications: readonly string[];
+  ownerId: string | undefined;
+  ownClassifications: readonly string[];
+}
+
+/** What one ranking reads: the filters, who reads, and which versions (current, or a snapshot's). */
+export interface RankingScope {
+  filters: SearchFilters;
+  readable: ReadableDocuments;
+  /** A snapshot's name: its versions instead of the current ones. */
+  snapshot?: string | undefined;
 }
 
 /** One candidate from one ranking (full-text or vector), in rank order. */
@@ -88,24 +130,24 @@ export interface RankedChunk {
 export interface LibraryStore {
   readonly engine: VectorEngine;
   /**
-   * Writes a version and its chunks, the document row and the outbox events in one
-   * transaction. A retry of the same content (same document, same digest as its latest
-   * version) writes nothing and answers the stored version.
+   * Writes a version and its chunks, the document row, the encrypted original, the outbox
+   * events and the job's completion in one transaction. The same content as the document's
+   * current version writes nothing and answers that version (`unchanged`).
    */
   storeVersion(input: VersionToStore): Promise<StoredVersion>;
   getDocument(id: string): Promise<DocumentRecord | undefined>;
-  /** The document's latest version: its number, digest and chunk count (undefined: no such document). */
-  latestVersion(
+  /** The document's current version: its number, digest and chunk count. */
+  currentVersion(
     documentId: string,
   ): Promise<{ version: number; contentDigest: string; chunks: number } | undefined>;
-  /** Documents of the latest versions whose content digest is `digest` (exact duplicates). */
+  /** Current versions whose content digest is `digest` (exact duplicates). */
   findByDigest(digest: string): Promise<Array<{ documentId: string; version: number }>>;
-  /** MinHash signatures of every document's latest version (near-duplicate index). */
-  latestSignatures(): Promise<Array<{ documentId: string; minhash: Buffer }>>;
-  fullTextRanking(query: string, filters: SearchFilters, limit: number): Promise<RankedChunk[]>;
+  /** MinHash signatures of every document's current version (near-duplicate candidates). */
+  currentSignatures(): Promise<Array<{ documentId: string; minhash: Buffer }>>;
+  fullTextRanking(query: string, scope: RankingScope, limit: number): Promise<RankedChunk[]>;
   vectorRanking(
     embedding: Float32Array,
-    filters: SearchFilters,
+    scope: RankingScope,
     limit: number,
   ): Promise<RankedChunk[]>;
   /** The exact text of `[start, end)` in a stored version, or undefined. */
@@ -115,6 +157,17 @@ export interface LibraryStore {
     start: number,
     end: number,
   ): Promise<string | undefined>;
+  /** Deletes a document with every version, chunk, original and snapshot membership. */
+  deleteDocument(documentId: string, deletedBy: string): Promise<boolean>;
+  /**
+   * Deletes one version; the document's current version moves to the newest remaining one
+   * (a document without versions is deleted). False when there was no such version.
+   */
+  deleteVersion(documentId: string, version: number, deletedBy: string): Promise<boolean>;
+  /** The encrypted original of a version, unless none was kept or it expired. */
+  original(documentId: string, version: number): Promise<EncryptedOriginal | undefined>;
+  /** Deletes originals whose retention ended; answers how many. */
+  purgeExpiredOriginals(): Promise<number>;
 }
 
 interface ChunkRow {
@@ -142,29 +195,48 @@ const toRanked = (row: ChunkRow): RankedChunk => ({
   score: row.score,
 });
 
-/** `WHERE` terms for the filters, numbered from `$first`; only the latest versions. */
-function filterClause(filters: SearchFilters, first: number): { sql: string; values: unknown[] } {
-  const terms = ['c.version = d.latest_version'];
+/**
+ * `WHERE` terms for a ranking's scope, numbered from `$first`: the visible versions (current,
+ * or a snapshot's), what the caller may read, and the filters.
+ */
+function scopeClause(scope: RankingScope, first: number): { sql: string; values: unknown[] } {
+  const terms: string[] = [];
   const values: unknown[] = [];
-  const add = (term: (n: number) => string, value: unknown) => {
+  const parameter = (value: unknown) => {
     values.push(value);
-    terms.push(term(first + values.length - 1));
+    return `$${first + values.length - 1}`;
   };
-  if (filters.license !== undefined) add((n) => `d.license = $${n}`, filters.license);
-  if (filters.source !== undefined) add((n) => `d.source = $${n}`, filters.source);
-  if (filters.tags !== undefined && filters.tags.length > 0) {
-    add((n) => `d.tags @> $${n}::text[]`, filters.tags);
+  if (scope.snapshot === undefined) {
+    terms.push('c.is_current');
+  } else {
+    terms.push(
+      `(c.document_id, c.version) IN (SELECT m.document_id, m.version FROM library.snapshot_members m WHERE m.snapshot = ${parameter(scope.snapshot)})`,
+    );
   }
-  if (filters.ingestedAfter) add((n) => `v.ingested_at >= $${n}`, filters.ingestedAfter);
-  if (filters.ingestedBefore) add((n) => `v.ingested_at < $${n}`, filters.ingestedBefore);
-  return { sql: terms.join(' AND '), values };
+  const { readable, filters } = scope;
+  const everyone = `d.classification = ANY(${parameter(readable.classifications)}::text[])`;
+  terms.push(
+    readable.ownerId !== undefined && readable.ownClassifications.length > 0
+      ? `(${everyone} OR (d.owner_id = ${parameter(readable.ownerId)} AND d.classification = ANY(${parameter(readable.ownClassifications)}::text[])))`
+      : everyone,
+  );
+  if (filters.license !== undefined) terms.push(`d.license = ${parameter(filters.license)}`);
+  if (filters.source !== undefined) terms.push(`d.source = ${parameter(filters.source)}`);
+  if (filters.tags !== undefined && filters.tags.length > 0) {
+    terms.push(`d.tags @> ${parameter(filters.tags)}::text[]`);
+  }
+  const dated = filters.ingestedAfter !== undefined || filters.ingestedBefore !== undefined;
+  if (filters.ingestedAfter) terms.push(`v.ingested_at >= ${parameter(filters.ingestedAfter)}`);
+  if (filters.ingestedBefore) terms.push(`v.ingested_at < ${parameter(filters.ingestedBefore)}`);
+  const joins = dated
+    ? 'JOIN library.document_versions v ON v.document_id = c.document_id AND v.version = c.version'
+    : '';
+  return { sql: `${joins} WHERE ${terms.join(' AND ')}`, values };
 }
 
 const CHUNK_COLUMNS = `c.id AS chunk_id, c.document_id, c.version, d.title, c.text,
   c.start_offset, c.end_offset, c.heading_path`;
-const CHUNK_JOINS = `FROM library.chunks c
-  JOIN library.documents d ON d.id = c.document_id
-  JOIN library.document_versions v ON v.document_id = c.document_id AND v.version = c.version`;
+const CHUNK_JOINS = `FROM library.chunks c JOIN library.documents d ON d.id = c.document_id`;
 
 /** title, source, author, license, media_type, tags: the document row's metadata columns. */
 const documentColumns = (input: VersionToStore) => [
@@ -176,96 +248,175 @@ const documentColumns = (input: VersionToStore) => [
   input.tags,
 ];
 
+/** Chunks are written this many per statement (one round trip each). */
+const CHUNK_BATCH = 500;
+
 /** The library's persistence in the tenant's own database (see `ensureLibrarySchema`). */
 export function createLibraryStore(pool: Pool, engine: VectorEngine): LibraryStore {
+  const vectorType = engine === 'pgvector' ? 'vector' : 'real[]';
+
+  async function transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Points the document's chunks' `is_current` at its `current_version`. */
+  async function markCurrentChunks(client: PoolClient, documentIds: readonly string[]) {
+    await client.query(
+      `UPDATE library.chunks c SET is_current = COALESCE(c.version = d.current_version, false)
+         FROM library.documents d
+        WHERE d.id = c.document_id AND c.document_id = ANY($1::uuid[])
+          AND c.is_current IS DISTINCT FROM COALESCE(c.version = d.current_version, false)`,
+      [documentIds],
+    );
+  }
+
+  async function insertChunks(
+    client: PoolClient,
+    documentId: string,
+    version: number,
+    chunks: readonly ChunkToStore[],
+  ) {
+    for (let first = 0; first < chunks.length; first += CHUNK_BATCH) {
+      const batch = chunks.slice(first, first + CHUNK_BATCH);
+      await client.query(
+        `INSERT INTO library.chunks
+           (id, document_id, version, ordinal, text, start_offset, end_offset, heading_path,
+            embedding)
+         SELECT id, $1, $2, ordinal, text, start_offset, end_offset,
+                -- text[][] cannot be ragged: heading paths travel as JSON arrays.
+                ARRAY(SELECT jsonb_array_elements_text(heading_path)), embedding::${vectorType}
+           FROM unnest($3::uuid[], $4::int[], $5::text[], $6::int[], $7::int[], $8::jsonb[],
+                       $9::text[])
+             AS t(id, ordinal, text, start_offset, end_offset, heading_path, embedding)`,
+        [
+          documentId,
+          version,
+          batch.map(() => randomUUID()),
+          batch.map((chunk) => chunk.ordinal),
+          batch.map((chunk) => chunk.text),
+          batch.map((chunk) => chunk.start),
+          batch.map((chunk) => chunk.end),
+          batch.map((chunk) => JSON.stringify(chunk.headingPath)),
+          batch.map((chunk) => vectorLiteral(chunk.embedding, engine)),
+        ],
+      );
+    }
+  }
+
   return {
     engine,
     async storeVersion(input) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        let documentId = input.documentId;
-        let version = 1;
-        if (documentId !== undefined) {
-          // The document row is locked: concurrent re-ingestions get consecutive versions.
-          const { rows } = await client.query<{ latest_version: number; digest: string }>(
-            `SELECT d.latest_version, v.content_digest AS digest
-               FROM library.documents d
-               JOIN library.document_versions v
-                 ON v.document_id = d.id AND v.version = d.latest_version
-              WHERE d.id = $1 FOR UPDATE OF d`,
-            [documentId],
-          );
-          const latest = rows[0];
-          if (latest === undefined) throw new DocumentNotFoundError(documentId);
-          if (latest.digest === input.contentDigest) {
-            await client.query('ROLLBACK');
-            return { documentId, version: latest.latest_version, unchanged: true };
-          }
-          version = latest.latest_version + 1;
-          await client.query(
-            `UPDATE library.documents SET title = $2, source = $3, author = $4, license = $5,
-               media_type = $6, tags = $7, latest_version = $8, updated_at = now() WHERE id = $1`,
-            [documentId, ...documentColumns(input), version],
-          );
-        } else {
-          documentId = randomUUID();
-          await client.query(
-            `INSERT INTO library.documents
-               (id, title, source, author, license, media_type, tags, latest_version, created_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)`,
-            [documentId, ...documentColumns(input), input.ingestedBy],
-          );
-        }
-        await client.query(
-          `INSERT INTO library.document_versions
-             (document_id, version, content_digest, minhash, text, redaction_report,
-              training_allowed, ingested_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-          [
-            documentId,
-            version,
-            input.contentDigest,
-            input.minhash ?? null,
-            input.text,
-            JSON.stringify(input.redactionReport),
-            input.trainingAllowed,
-            input.ingestedBy,
-          ],
+      return transaction(async (client) => {
+        const documentId = input.documentId;
+        // The document row is locked: concurrent re-ingestions get consecutive versions.
+        const { rows } = await client.query<{
+          latest_version: number;
+          current_version: number | null;
+          digest: string | null;
+        }>(
+          `SELECT d.latest_version, d.current_version, v.content_digest AS digest
+             FROM library.documents d
+             LEFT JOIN library.document_versions v
+               ON v.document_id = d.id AND v.version = d.current_version
+            WHERE d.id = $1 FOR UPDATE OF d`,
+          [documentId],
         );
-        for (const chunk of input.chunks) {
+        const existing = rows[0];
+        let version = 1;
+        let stored: StoredVersion;
+        if (existing === undefined && !input.create) throw new DocumentNotFoundError(documentId);
+        if (existing?.current_version != null && existing.digest === input.contentDigest) {
+          stored = { documentId, version: existing.current_version, unchanged: true };
+        } else {
+          if (existing !== undefined) {
+            version = existing.latest_version + 1;
+            await client.query(
+              `UPDATE library.documents SET title = $2, source = $3, author = $4, license = $5,
+                 media_type = $6, tags = $7, classification = $8, latest_version = $9,
+                 current_version = $9, updated_at = now() WHERE id = $1`,
+              [documentId, ...documentColumns(input), input.classification, version],
+            );
+            await client.query(
+              'UPDATE library.chunks SET is_current = false WHERE document_id = $1 AND is_current',
+              [documentId],
+            );
+          } else {
+            await client.query(
+              `INSERT INTO library.documents
+                 (id, title, source, author, license, media_type, tags, classification, owner_id,
+                  latest_version, current_version, created_by)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, 1, $10)`,
+              [
+                documentId,
+                ...documentColumns(input),
+                input.classification,
+                input.ownerId ?? null,
+                input.ingestedBy,
+              ],
+            );
+          }
           await client.query(
-            `INSERT INTO library.chunks
-               (id, document_id, version, ordinal, text, start_offset, end_offset, heading_path,
-                embedding)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+            `INSERT INTO library.document_versions
+               (document_id, version, content_digest, minhash, text, redaction_report,
+                training_allowed, ingested_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
             [
-              randomUUID(),
               documentId,
               version,
-              chunk.ordinal,
-              chunk.text,
-              chunk.start,
-              chunk.end,
-              chunk.headingPath,
-              vectorLiteral(chunk.embedding, engine),
+              input.contentDigest,
+              input.minhash ?? null,
+              input.text,
+              JSON.stringify(input.redactionReport),
+              input.trainingAllowed,
+              input.ingestedBy,
             ],
           );
+          await insertChunks(client, documentId, version, input.chunks);
+          if (input.original) {
+            const original = input.original;
+            await client.query(
+              `INSERT INTO library.originals
+                 (document_id, version, media_type, size_bytes, key_version, ciphertext, expires_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+              [
+                documentId,
+                version,
+                original.mediaType,
+                original.sizeBytes,
+                original.keyVersion,
+                original.ciphertext,
+                original.expiresAt ?? null,
+              ],
+            );
+          }
+          const event = { documentId, version, chunks: input.chunks.length };
+          await client.query(
+            `INSERT INTO library.outbox (event_type, payload)
+             VALUES ('DocumentIngested', $1), ('DocumentIndexed', $1)`,
+            [JSON.stringify(event)],
+          );
+          stored = { documentId, version, unchanged: false };
         }
-        const event = { documentId, version, chunks: input.chunks.length };
-        await client.query(
-          `INSERT INTO library.outbox (event_type, payload)
-           VALUES ('DocumentIngested', $1), ('DocumentIndexed', $1)`,
-          [JSON.stringify(event)],
-        );
-        await client.query('COMMIT');
-        return { documentId, version, unchanged: false };
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
+        if (input.job) {
+          await client.query(
+            `UPDATE library.ingestion_jobs SET state = 'succeeded', result = $2, input = NULL,
+               problem = NULL, lease_until = NULL, updated_at = now() WHERE id = $1`,
+            [input.job.id, JSON.stringify(input.job.result(stored))],
+          );
+        }
+        return stored;
+      });
     },
 
     async getDocument(id) {
@@ -277,7 +428,10 @@ export function createLibraryStore(pool: Pool, engine: VectorEngine): LibrarySto
         license: string;
         media_type: string;
         tags: string[];
+        classification: string;
+        owner_id: string | null;
         latest_version: number;
+        current_version: number | null;
         created_by: string;
         created_at: Date;
       }>('SELECT * FROM library.documents WHERE id = $1', [id]);
@@ -291,11 +445,15 @@ export function createLibraryStore(pool: Pool, engine: VectorEngine): LibrarySto
         chunks: string;
         training_allowed: boolean;
         redaction_report: unknown;
+        original_kept: boolean;
       }>(
         `SELECT v.version, v.content_digest, v.ingested_by, v.ingested_at, v.training_allowed,
                 v.redaction_report,
                 (SELECT count(*) FROM library.chunks c
-                  WHERE c.document_id = v.document_id AND c.version = v.version) AS chunks
+                  WHERE c.document_id = v.document_id AND c.version = v.version) AS chunks,
+                EXISTS (SELECT 1 FROM library.originals o
+                         WHERE o.document_id = v.document_id AND o.version = v.version
+                           AND (o.expires_at IS NULL OR o.expires_at > now())) AS original_kept
            FROM library.document_versions v WHERE v.document_id = $1 ORDER BY v.version`,
         [id],
       );
@@ -307,7 +465,10 @@ export function createLibraryStore(pool: Pool, engine: VectorEngine): LibrarySto
         license: document.license,
         mediaType: document.media_type,
         tags: document.tags,
+        classification: document.classification,
+        ownerId: document.owner_id,
         latestVersion: document.latest_version,
+        currentVersion: document.current_version,
         createdBy: document.created_by,
         createdAt: document.created_at.toISOString(),
         versions: versions.rows.map((row) => ({
@@ -318,11 +479,12 @@ export function createLibraryStore(pool: Pool, engine: VectorEngine): LibrarySto
           chunks: Number(row.chunks),
           trainingAllowed: row.training_allowed,
           redactions: row.redaction_report,
+          originalKept: row.original_kept,
         })),
       };
     },
 
-    async latestVersion(documentId) {
+    async currentVersion(documentId) {
       const { rows } = await pool.query<{
         version: number;
         content_digest: string;
@@ -332,7 +494,7 @@ export function createLibraryStore(pool: Pool, engine: VectorEngine): LibrarySto
                 (SELECT count(*) FROM library.chunks c
                   WHERE c.document_id = v.document_id AND c.version = v.version) AS chunks
            FROM library.documents d
-           JOIN library.document_versions v ON v.document_id = d.id AND v.version = d.latest_version
+           JOIN library.document_versions v ON v.document_id = d.id AND v.version = d.current_version
           WHERE d.id = $1`,
         [documentId],
       );
@@ -345,28 +507,28 @@ export function createLibraryStore(pool: Pool, engine: VectorEngine): LibrarySto
     async findByDigest(digest) {
       const { rows } = await pool.query<{ document_id: string; version: number }>(
         `SELECT v.document_id, v.version FROM library.document_versions v
-           JOIN library.documents d ON d.id = v.document_id AND d.latest_version = v.version
+           JOIN library.documents d ON d.id = v.document_id AND d.current_version = v.version
           WHERE v.content_digest = $1`,
         [digest],
       );
       return rows.map((row) => ({ documentId: row.document_id, version: row.version }));
     },
 
-    async latestSignatures() {
+    async currentSignatures() {
       const { rows } = await pool.query<{ document_id: string; minhash: Buffer }>(
         `SELECT v.document_id, v.minhash FROM library.document_versions v
-           JOIN library.documents d ON d.id = v.document_id AND d.latest_version = v.version
+           JOIN library.documents d ON d.id = v.document_id AND d.current_version = v.version
           WHERE v.minhash IS NOT NULL`,
       );
       return rows.map((row) => ({ documentId: row.document_id, minhash: row.minhash }));
     },
 
-    async fullTextRanking(query, filters, limit) {
-      const where = filterClause(filters, 3);
+    async fullTextRanking(query, scope, limit) {
+      const where = scopeClause(scope, 3);
       const { rows } = await pool.query<ChunkRow>(
         `SELECT ${CHUNK_COLUMNS}, ts_rank_cd(c.tsv, q) AS score
-           ${CHUNK_JOINS}, websearch_to_tsquery('english', $1) q
-          WHERE c.tsv @@ q AND ${where.sql}
+           ${CHUNK_JOINS} CROSS JOIN websearch_to_tsquery('english', $1) q
+           ${where.sql} AND c.tsv @@ q
           ORDER BY score DESC, c.id
           LIMIT $2`,
         [query, limit, ...where.values],
@@ -374,22 +536,22 @@ export function createLibraryStore(pool: Pool, engine: VectorEngine): LibrarySto
       return rows.map(toRanked);
     },
 
-    async vectorRanking(embedding, filters, limit) {
-      const where = filterClause(filters, engine === 'pgvector' ? 3 : 1);
+    async vectorRanking(embedding, scope, limit) {
       if (engine === 'pgvector') {
+        const where = scopeClause(scope, 3);
         const { rows } = await pool.query<ChunkRow>(
           `SELECT ${CHUNK_COLUMNS}, 1 - (c.embedding <=> $1::vector) AS score
-             ${CHUNK_JOINS}
-            WHERE ${where.sql}
+             ${CHUNK_JOINS} ${where.sql}
             ORDER BY c.embedding <=> $1::vector, c.id
             LIMIT $2`,
           [vectorLiteral(embedding, engine), limit, ...where.values],
         );
         return rows.map(toRanked);
       }
-      // No pgvector: exact search in the service over the filtered chunks.
+      // No pgvector: exact search in the service over the visible, filtered chunks.
+      const where = scopeClause(scope, 1);
       const { rows } = await pool.query<ChunkRow & { embedding: number[] }>(
-        `SELECT ${CHUNK_COLUMNS}, 0 AS score, c.embedding ${CHUNK_JOINS} WHERE ${where.sql}
+        `SELECT ${CHUNK_COLUMNS}, 0 AS score, c.embedding ${CHUNK_JOINS} ${where.sql}
           ORDER BY c.id`,
         where.values,
       );
@@ -414,10 +576,89 @@ export function createLibraryStore(pool: Pool, engine: VectorEngine): LibrarySto
       if (text === undefined || start < 0 || end > text.length || start > end) return undefined;
       return text.slice(start, end);
     },
+
+    async deleteDocument(documentId, deletedBy) {
+      return transaction(async (client) => {
+        const { rowCount } = await client.query('DELETE FROM library.documents WHERE id = $1', [
+          documentId,
+        ]);
+        if (rowCount === 0) return false;
+        await client.query(
+          `INSERT INTO library.outbox (event_type, payload) VALUES ('DocumentDeleted', $1)`,
+          [JSON.stringify({ documentId, deletedBy })],
+        );
+        return true;
+      });
+    },
+
+    async deleteVersion(documentId, version, deletedBy) {
+      return transaction(async (client) => {
+        const { rows } = await client.query<{ current_version: number | null }>(
+          'SELECT current_version FROM library.documents WHERE id = $1 FOR UPDATE',
+          [documentId],
+        );
+        if (rows[0] === undefined) return false;
+        const { rowCount } = await client.query(
+          'DELETE FROM library.document_versions WHERE document_id = $1 AND version = $2',
+          [documentId, version],
+        );
+        if (rowCount === 0) return false;
+        const remaining = await client.query<{ newest: number | null }>(
+          'SELECT max(version) AS newest FROM library.document_versions WHERE document_id = $1',
+          [documentId],
+        );
+        const newest = remaining.rows[0]?.newest ?? null;
+        if (newest === null) {
+          await client.query('DELETE FROM library.documents WHERE id = $1', [documentId]);
+        } else if (rows[0].current_version === version) {
+          await client.query(
+            'UPDATE library.documents SET current_version = $2, updated_at = now() WHERE id = $1',
+            [documentId, newest],
+          );
+          await markCurrentChunks(client, [documentId]);
+        }
+        await client.query(
+          `INSERT INTO library.outbox (event_type, payload) VALUES ('DocumentVersionDeleted', $1)`,
+          [JSON.stringify({ documentId, version, deletedBy })],
+        );
+        return true;
+      });
+    },
+
+    async original(documentId, version) {
+      const { rows } = await pool.query<{
+        media_type: string;
+        size_bytes: number;
+        key_version: number;
+        ciphertext: Buffer;
+        expires_at: Date | null;
+      }>(
+        `SELECT media_type, size_bytes, key_version, ciphertext, expires_at FROM library.originals
+          WHERE document_id = $1 AND version = $2 AND (expires_at IS NULL OR expires_at > now())`,
+        [documentId, version],
+      );
+      const row = rows[0];
+      return row
+        ? {
+            mediaType: row.media_type,
+            sizeBytes: row.size_bytes,
+            keyVersion: row.key_version,
+            ciphertext: row.ciphertext,
+            expiresAt: row.expires_at ?? undefined,
+          }
+        : undefined;
+    },
+
+    async purgeExpiredOriginals() {
+      const { rowCount } = await pool.query(
+        'DELETE FROM library.originals WHERE expires_at IS NOT NULL AND expires_at <= now()',
+      );
+      return rowCount ?? 0;
+    },
   };
 }
 
-/** A re-ingestion names a document that does not exist (in this tenant). */
+/** The request names a document that does not exist (in this tenant). */
 export class DocumentNotFoundError extends Error {
   readonly documentId: string;
   constructor(documentId: string) {

@@ -54,6 +54,18 @@ unless { principal in Citadel::Role::"owner" };`,
   resource is Citadel::Document
 )
 when { resource has owner && resource.owner == principal };`,
+  // A restricted document is for its owner and the tenant's owners and admins only.
+  'citadel/restricted-documents': `forbid (
+  principal,
+  action in [Citadel::Action::"document.read", Citadel::Action::"document.search", Citadel::Action::"document.write"],
+  resource is Citadel::Document
+)
+when { resource has classification && resource.classification == "restricted" }
+unless {
+  (resource has owner && resource.owner == principal) ||
+  principal in Citadel::Role::"owner" ||
+  principal in Citadel::Role::"admin"
+};`,
   'citadel/wallet-owners': `permit (
   principal,
   action in [Citadel::Action::"wallet.read", Citadel::Action::"wallet.transfer"],
@@ -66,6 +78,13 @@ when { resource has owner && resource.owner == principal };`,
   resource
 )
 when { principal.scopes.contains("read") };`,
+  // `*`: everything the tenant's keys may do — read and contribute, never administer.
+  'citadel/api-key-all-scopes': `permit (
+  principal is Citadel::ApiKey,
+  action in [Citadel::Action::"readOnly", Citadel::Action::"contribute"],
+  resource
+)
+when { principal.scopes.contains("*") };`,
   'citadel/api-key-write-scope': `permit (
   principal is Citadel::ApiKey,
   action in [Citadel::Action::"document.write", Citadel::Action::"run.create"],
