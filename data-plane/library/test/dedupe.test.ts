@@ -4,8 +4,10 @@ import {
   contentDigest,
   createNearDuplicateIndex,
   estimateJaccard,
+  minhashBands,
   minhashSignature,
   normalizeForDigest,
+  PERSISTED_BANDING,
   signatureFromBase64,
   signatureToBase64,
 } from '../src/dedupe/index.ts';
@@ -179,5 +181,31 @@ describe('createNearDuplicateIndex', () => {
     expect(() => createNearDuplicateIndex({ bands: 20, rows: 10 })).toThrow(RangeError);
     expect(() => createNearDuplicateIndex({ threshold: 0 })).toThrow(RangeError);
     expect(() => indexOf().add('short', new Uint32Array(64))).toThrow(RangeError);
+  });
+});
+
+describe('minhashBands (the LSH index kept in the tenant database)', () => {
+  const bucketsOf = (text: string) =>
+    new Set(minhashBands(minhashSignature(text)).map((b) => `${b.band}:${b.bucket}`));
+  const shared = (a: Set<string>, b: Set<string>) => [...a].filter((key) => b.has(key)).length;
+
+  it('puts a lightly edited copy in a shared bucket, and an unrelated text in none', () => {
+    const original = prose(7, 2000);
+    const edited = original
+      .split(' ')
+      .map((word, position) => (position % 25 === 0 ? 'edited' : word))
+      .join(' ');
+    expect(shared(bucketsOf(original), bucketsOf(edited))).toBeGreaterThan(0);
+    expect(shared(bucketsOf(original), bucketsOf(prose(8, 2000)))).toBe(0);
+  });
+
+  it('cuts every signature into the persisted banding, as signed 64-bit buckets', () => {
+    const bands = minhashBands(minhashSignature(prose(9, 300)));
+    expect(bands).toHaveLength(PERSISTED_BANDING.bands);
+    expect(PERSISTED_BANDING.bands * PERSISTED_BANDING.rows).toBeLessThanOrEqual(128);
+    for (const { bucket } of bands) {
+      expect(BigInt(bucket)).toBeGreaterThanOrEqual(-(2n ** 63n));
+      expect(BigInt(bucket)).toBeLessThan(2n ** 63n);
+    }
   });
 });

@@ -14,3 +14,9 @@ export {
   type NearDuplicateIndexOptions,
   type NearDuplicateMatch,
 } from './near-duplicate-index.ts';
+export {
+  LOWEST_NEAR_DUPLICATE_THRESHOLD,
+  minhashBands,
+  PERSISTED_BANDING,
+  type MinhashBand,
+} from './minhash-bands.ts';

@@ -1,6 +1,6 @@
 import type { HostLogger, TenantDataCipher } from '@citadel/data-plane-runtime';
 import { chunkDocument } from '../chunking/index.ts';
-import { contentDigest, estimateJaccard, minhashSignature } from '../dedupe/index.ts';
+import { contentDigest, estimateJaccard, minhashBands, minhashSignature } from '../dedupe/index.ts';
 import type { EmbeddingProvider } from '../embeddings/index.ts';
 import { LibraryRequestError } from '../http/library-requests.ts';
 import {
@@ -94,10 +94,11 @@ export async function ingestDocument(input: {
   const text = redacted.parsed.text;
   const digest = contentDigest(text);
   const signature = minhashSignature(text);
+  const bands = minhashBands(signature);
 
   const [exact, signatures] = await Promise.all([
     store.findByDigest(digest),
-    store.currentSignatures(),
+    store.nearDuplicateCandidates(bands),
   ]);
   const near = signatures
     .filter((stored) => stored.documentId !== documentId)
@@ -168,6 +169,7 @@ export async function ingestDocument(input: {
     text,
     contentDigest: digest,
     minhash: toBuffer(signature),
+    minhashBands: bands,
     redactionReport: redacted.report,
     trainingAllowed: decision.trainingAllowed,
     ingestedBy: input.provenance.ingestedBy,

@@ -18,6 +18,8 @@ export interface LibrarySchemaOptions {
  * - `chunks`: the chunks of a version with their character spans, heading path, a
  *   generated `tsvector` for full-text search and the embedding — `vector(n)` with an HNSW
  *   index when pgvector is installed, `real[]` searched exactly by the service otherwise;
+ * - `minhash_bands`: the LSH index of the versions' MinHash signatures (near-duplicate
+ *   candidates without reading every signature);
  * - `originals`: the original (unredacted) upload of a version, encrypted with the tenant's
  *   data key, kept only when the tenant's retention policy says so and until it expires;
  * - `snapshots` / `snapshot_members`: named sets of document versions (search "as of",
@@ -93,6 +95,15 @@ export async function ensureLibrarySchema(
       );
       CREATE INDEX IF NOT EXISTS chunks_document ON library.chunks (document_id, version);
       CREATE INDEX IF NOT EXISTS chunks_tsv ON library.chunks USING gin (tsv);
+      CREATE TABLE IF NOT EXISTS library.minhash_bands (
+        band smallint NOT NULL,
+        bucket bigint NOT NULL,
+        document_id uuid NOT NULL,
+        version integer NOT NULL,
+        PRIMARY KEY (band, bucket, document_id, version),
+        FOREIGN KEY (document_id, version)
+          REFERENCES library.document_versions (document_id, version) ON DELETE CASCADE
+      );
       CREATE TABLE IF NOT EXISTS library.originals (
         document_id uuid NOT NULL,
         version integer NOT NULL,

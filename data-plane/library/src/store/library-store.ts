@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { exactNearest } from '../retrieval/fusion.ts';
+import type { MinhashBand } from '../dedupe/index.ts';
 import { vectorLiteral, type VectorEngine } from './library-schema.ts';
 
 /** A chunk ready to store: its text, exact span in the version's text, and embedding. */
@@ -32,6 +33,8 @@ export interface VersionToStore {
   text: string;
   contentDigest: string;
   minhash: Buffer | undefined;
+  /** The signature's LSH buckets (see `minhashBands`). */
+  minhashBands: readonly MinhashBand[];
   redactionReport: unknown;
   trainingAllowed: boolean;
   ingestedBy: string;
@@ -142,8 +145,13 @@ export interface LibraryStore {
   ): Promise<{ version: number; contentDigest: string; chunks: number } | undefined>;
   /** Current versions whose content digest is `digest` (exact duplicates). */
   findByDigest(digest: string): Promise<Array<{ documentId: string; version: number }>>;
-  /** MinHash signatures of every document's current version (near-duplicate candidates). */
-  currentSignatures(): Promise<Array<{ documentId: string; minhash: Buffer }>>;
+  /**
+   * MinHash signatures of current versions sharing an LSH bucket with `bands`: the
+   * near-duplicate candidates, to be compared in full.
+   */
+  nearDuplicateCandidates(
+    bands: readonly MinhashBand[],
+  ): Promise<Array<{ documentId: string; minhash: Buffer }>>;
   fullTextRanking(query: string, scope: RankingScope, limit: number): Promise<RankedChunk[]>;
   vectorRanking(
     embedding: Float32Array,
@@ -383,6 +391,17 @@ export function createLibraryStore(pool: Pool, engine: VectorEngine): LibrarySto
             ],
           );
           await insertChunks(client, documentId, version, input.chunks);
+          await client.query(
+            `INSERT INTO library.minhash_bands (band, bucket, document_id, version)
+             SELECT band, bucket, $1, $2 FROM unnest($3::smallint[], $4::bigint[]) AS t(band, bucket)
+             ON CONFLICT DO NOTHING`,
+            [
+              documentId,
+              version,
+              input.minhashBands.map((band) => band.band),
+              input.minhashBands.map((band) => band.bucket),
+            ],
+          );
           if (input.original) {
             const original = input.original;
             await client.query(
@@ -514,11 +533,15 @@ export function createLibraryStore(pool: Pool, engine: VectorEngine): LibrarySto
       return rows.map((row) => ({ documentId: row.document_id, version: row.version }));
     },
 
-    async currentSignatures() {
+    async nearDuplicateCandidates(bands) {
       const { rows } = await pool.query<{ document_id: string; minhash: Buffer }>(
         `SELECT v.document_id, v.minhash FROM library.document_versions v
            JOIN library.documents d ON d.id = v.document_id AND d.current_version = v.version
-          WHERE v.minhash IS NOT NULL`,
+          WHERE v.minhash IS NOT NULL AND EXISTS (
+            SELECT 1 FROM library.minhash_bands b
+             WHERE b.document_id = v.document_id AND b.version = v.version
+               AND (b.band, b.bucket) IN (SELECT * FROM unnest($1::smallint[], $2::bigint[])))`,
+        [bands.map((band) => band.band), bands.map((band) => band.bucket)],
       );
       return rows.map((row) => ({ documentId: row.document_id, minhash: row.minhash }));
     },
