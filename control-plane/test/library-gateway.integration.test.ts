@@ -25,12 +25,19 @@ async function createTenantWithKey(slug: string): Promise<void> {
   keys[slug] = ((await issued.json()) as { key: string }).key;
 }
 
-function library(slug: string, path: string, key: string | undefined, body?: unknown) {
+function library(
+  slug: string,
+  path: string,
+  key: string | undefined,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   return fetch(`${fixture.platform.url}/t/${slug}/library${path}`, {
     method: body === undefined ? 'GET' : 'POST',
     headers: {
       ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...headers,
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
@@ -83,4 +90,35 @@ describe('library through the gateway with tenant API keys', () => {
     );
     expect((await library('lib-acme', '/v1/search?q=trains', undefined)).status).toBe(401);
   });
+
+  it('ingests asynchronously through the gateway: 202, a job under /t/{slug}, then indexed', async () => {
+    const accepted = await library(
+      'lib-acme',
+      '/v1/documents',
+      keys['lib-acme'],
+      {
+        title: 'Security policy',
+        content: '# Badges\n\nVisitors wear orange badges at all times.\n',
+        mediaType: 'text/markdown',
+        license: 'MIT',
+        source: 'intranet',
+      },
+      { prefer: 'respond-async', 'idempotency-key': 'security-policy-1' },
+    );
+    expect(accepted.status).toBe(202);
+    const location = accepted.headers.get('location') ?? '';
+    expect(location).toMatch(/^\/t\/lib-acme\/library\/v1\/jobs\/[0-9a-f-]{36}$/);
+    let status = '';
+    for (let attempt = 0; attempt < 60 && status !== 'succeeded'; attempt += 1) {
+      const job = await fetch(`${fixture.platform.url}${location}`, {
+        headers: { authorization: `Bearer ${keys['lib-acme'] ?? ''}` },
+      });
+      status = ((await job.json()) as { status: string }).status;
+      if (status !== 'succeeded') await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(status).toBe('succeeded');
+    const search = await library('lib-acme', '/v1/search?q=orange%20badges', keys['lib-acme']);
+    const found = (await search.json()) as { hits: Array<{ text: string }> };
+    expect(found.hits[0]?.text).toContain('orange badges');
+  }, 30_000);
 });

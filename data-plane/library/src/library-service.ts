@@ -52,6 +52,14 @@ function prefersAsync(request: IncomingMessage): boolean {
     .some((preference) => preference.trim().toLowerCase() === 'respond-async');
 }
 
+/** Where the library is mounted as the caller sees it: behind the gateway, `/t/{slug}/library`. */
+function mountOf(request: IncomingMessage): string {
+  const prefix = request.headers['x-forwarded-prefix'];
+  return typeof prefix === 'string' && /^\/t\/[a-z0-9-]{1,40}$/.test(prefix)
+    ? `${prefix}/library`
+    : '/library';
+}
+
 function allow(method: string, allowed: readonly string[]): void {
   if (!allowed.includes(method)) throw LibraryRequestError.methodNotAllowed(allowed.join(', '));
 }
@@ -118,7 +126,7 @@ export function createLibraryServiceFactory(
         if (outcome.kind === 'failed') {
           sendProblem(response, outcome.problem, headers);
         } else if (outcome.kind === 'accepted') {
-          response.setHeader('location', `/library/v1/jobs/${outcome.job.id}`);
+          response.setHeader('location', `${mountOf(request)}/v1/jobs/${outcome.job.id}`);
           sendJson(response, 202, {
             id: outcome.job.documentId,
             jobId: outcome.job.id,
