@@ -1,14 +1,16 @@
 import type { IRole, IRoleBinding, ISecret, IServiceAccount } from './kubernetes-types.ts';
 import { namespacedMeta, type TemplateContext } from './template-context.ts';
 import { TENANT_APP_NAME } from './tenant-labels.ts';
-import type { DatabaseCredentials } from './tenant-template-input.ts';
+import type { DatabaseCredentials, TenantDataKeySet } from './tenant-template-input.ts';
 
 /** The identity every data-plane pod of the tenant runs as. */
 export const DATA_PLANE_SERVICE_ACCOUNT = 'data-plane';
-/** The Secret holding the tenant's database login. */
+/** The Secret holding what the tenant's hosts need to reach their data: login and data keys. */
 export const DATABASE_CREDENTIALS_SECRET = 'database-credentials';
 /** The Secret key whose value is the whole connection URL the hosts read. */
 export const DATABASE_URL_KEY = 'url';
+/** The Secret key whose value is the tenant's data keys, see {@link tenantDataKeysValue}. */
+export const DATA_KEYS_KEY = 'data-keys';
 
 const ACCESS_APP = { name: TENANT_APP_NAME, component: 'access' };
 
@@ -25,7 +27,7 @@ export function dataPlaneServiceAccount(context: TemplateContext): IServiceAccou
   };
 }
 
-/** Least privilege: read the tenant's own database Secret, by name, and nothing else. */
+/** Least privilege: read the tenant's own access Secret, by name, and nothing else. */
 export function dataPlaneRole(context: TemplateContext): IRole {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -67,13 +69,33 @@ export function databaseUrl(credentials: DatabaseCredentials): string {
   return `postgresql://${user}:${password}@${credentials.host}:${credentials.port}/${database}?sslmode=${sslMode}`;
 }
 
+/**
+ * The tenant's data keys as its data-plane hosts read them (`CITADEL_TENANT_DATA_KEYS`,
+ * `readTenantDataCipher` of the data-plane runtime): compact JSON naming the active version
+ * and giving every version's key in base64, versions ascending, e.g.
+ * `{"active":2,"keys":{"1":"<base64>","2":"<base64>"}}`. Deterministic, so that an
+ * unchanged key set never looks like drift.
+ */
+export function tenantDataKeysValue(dataKeys: TenantDataKeySet): string {
+  const keys: Record<string, string> = {};
+  for (const { version, key } of [...dataKeys.keys].sort((a, b) => a.version - b.version)) {
+    keys[String(version)] = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString(
+      'base64',
+    );
+  }
+  return JSON.stringify({ active: dataKeys.activeVersion, keys });
+}
+
 function base64(value: string): string {
   return Buffer.from(value, 'utf8').toString('base64');
 }
 
-/** The tenant's database login, exactly as the database driver created it. */
+/**
+ * The tenant's access Secret: its database login, exactly as the database driver created
+ * it, and its data keys, exactly as the operator unwrapped them.
+ */
 export function databaseCredentialsSecret(context: TemplateContext): ISecret {
-  const credentials = context.parameters.databaseCredentials;
+  const { databaseCredentials: credentials, dataKeys } = context.parameters;
   return {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -86,6 +108,7 @@ export function databaseCredentialsSecret(context: TemplateContext): ISecret {
       username: base64(credentials.username),
       password: base64(credentials.password),
       [DATABASE_URL_KEY]: base64(databaseUrl(credentials)),
+      [DATA_KEYS_KEY]: base64(tenantDataKeysValue(dataKeys)),
     },
   };
 }

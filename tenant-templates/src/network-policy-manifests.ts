@@ -2,6 +2,7 @@ import type { INetworkPolicy, INetworkPolicyPeer } from './kubernetes-types.ts';
 import {
   namespacedMeta,
   SERVICE_CONTAINER_PORT,
+  SERVICE_GRPC_PORT,
   type TemplateContext,
 } from './template-context.ts';
 import { DATA_PLANE_COMPONENT, TENANT_APP_NAME } from './tenant-labels.ts';
@@ -71,10 +72,17 @@ export function gatewayIngressPolicy(context: TemplateContext): INetworkPolicy {
   });
 }
 
-/** The tenant's services may call one another (the orchestrator calls the library). */
+/**
+ * The tenant's services may call one another (the orchestrator calls the library), over
+ * HTTP and gRPC. A pod selector without a namespace selector means this namespace only:
+ * the gRPC port is open to the tenant's own services and nobody else, the gateway included.
+ */
 export function intraTenantPolicy(context: TemplateContext): INetworkPolicy {
   const peer = { podSelector: DATA_PLANE_POD_SELECTOR };
-  const ports = [{ protocol: 'TCP' as const, port: SERVICE_CONTAINER_PORT }];
+  const ports = [
+    { protocol: 'TCP' as const, port: SERVICE_CONTAINER_PORT },
+    { protocol: 'TCP' as const, port: SERVICE_GRPC_PORT },
+  ];
   return policy(context, 'allow-intra-tenant', {
     podSelector: DATA_PLANE_POD_SELECTOR,
     policyTypes: ['Ingress', 'Egress'],

@@ -1,5 +1,6 @@
 import type { DataPlaneServiceName } from '@citadel/contracts';
 import {
+  DATA_KEYS_KEY,
   DATA_PLANE_SERVICE_ACCOUNT,
   DATABASE_CREDENTIALS_SECRET,
   DATABASE_URL_KEY,
@@ -16,6 +17,7 @@ import type { ServiceSizing } from './service-sizing.ts';
 import {
   namespacedMeta,
   SERVICE_CONTAINER_PORT,
+  SERVICE_GRPC_PORT,
   SERVICE_PORT,
   type TemplateContext,
 } from './template-context.ts';
@@ -37,6 +39,13 @@ export const NODE_POOL_LABEL = 'citadel.azora.dev/pool';
 export const TENANT_GPU_POOL = 'tenant-gpu';
 export const GPU_RESOURCE = 'nvidia.com/gpu';
 
+/**
+ * The pod-template annotation with the tenant's active data key version. A rotation changes
+ * it, so the pods roll and read the new keys from the access Secret: no pod keeps keys too
+ * old to decrypt what its peers encrypt with the new version.
+ */
+export const DATA_KEY_VERSION_ANNOTATION = 'citadel.azora.dev/data-key-version';
+
 /** A non-root user and group no base image assigns to anything. */
 const RUN_AS_ID = 10_001;
 
@@ -44,18 +53,22 @@ function serviceApp(service: DataPlaneServiceName): AppIdentity {
   return { name: service, component: DATA_PLANE_COMPONENT };
 }
 
+function fromAccessSecret(name: string, key: string) {
+  return { name, valueFrom: { secretKeyRef: { name: DATABASE_CREDENTIALS_SECRET, key } } };
+}
+
 function environment(context: TemplateContext, service: DataPlaneServiceName): IContainer['env'] {
   const { tenant, parameters } = context;
   return [
     { name: 'CITADEL_TENANT_SLUG', value: tenant.spec.slug },
     { name: 'CITADEL_TENANT_ID', value: tenant.uid },
+    { name: 'CITADEL_TENANT_PLAN', value: tenant.spec.plan },
     { name: 'CITADEL_SERVICES', value: service },
     { name: 'HOST', value: '0.0.0.0' },
     { name: 'PORT', value: String(SERVICE_CONTAINER_PORT) },
-    {
-      name: 'CITADEL_TENANT_DATABASE_URL',
-      valueFrom: { secretKeyRef: { name: DATABASE_CREDENTIALS_SECRET, key: DATABASE_URL_KEY } },
-    },
+    { name: 'GRPC_PORT', value: String(SERVICE_GRPC_PORT) },
+    fromAccessSecret('CITADEL_TENANT_DATABASE_URL', DATABASE_URL_KEY),
+    fromAccessSecret('CITADEL_TENANT_DATA_KEYS', DATA_KEYS_KEY),
     ...(parameters.tokenIssuer
       ? [
           { name: 'CITADEL_TOKEN_ISSUER', value: parameters.tokenIssuer.issuer },
@@ -85,7 +98,10 @@ function container(context: TemplateContext, sizing: ServiceSizing): IContainer 
     name: sizing.service,
     image: `${image.repository}:${image.tag}`,
     imagePullPolicy: 'IfNotPresent',
-    ports: [{ name: 'http', containerPort: SERVICE_CONTAINER_PORT, protocol: 'TCP' }],
+    ports: [
+      { name: 'http', containerPort: SERVICE_CONTAINER_PORT, protocol: 'TCP' },
+      { name: 'grpc', containerPort: SERVICE_GRPC_PORT, protocol: 'TCP' },
+    ],
     env: environment(context, sizing.service),
     resources: resources(sizing),
     // The host's /healthz checks the database: not ready without it, but not restarted
@@ -171,7 +187,12 @@ export function serviceDeployment(context: TemplateContext, sizing: ServiceSizin
       selector: { matchLabels: selectorLabels(context.tenant, app) },
       strategy: { type: 'RollingUpdate', rollingUpdate },
       template: {
-        metadata: { labels: tenantLabels(context.tenant, app) },
+        metadata: {
+          labels: tenantLabels(context.tenant, app),
+          annotations: {
+            [DATA_KEY_VERSION_ANNOTATION]: String(context.parameters.dataKeys.activeVersion),
+          },
+        },
         spec: podSpec(context, sizing),
       },
     },
@@ -194,6 +215,14 @@ export function serviceService(context: TemplateContext, sizing: ServiceSizing):
           targetPort: 'http',
           protocol: 'TCP',
           appProtocol: 'http',
+        },
+        {
+          // Services call one another here; the gateway never does (see the network policies).
+          name: 'grpc',
+          port: SERVICE_GRPC_PORT,
+          targetPort: 'grpc',
+          protocol: 'TCP',
+          appProtocol: 'kubernetes.io/h2c',
         },
       ],
     },

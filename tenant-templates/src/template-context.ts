@@ -8,7 +8,7 @@ import {
   tenantOwnerReferences,
 } from './tenant-labels.ts';
 import { TenantTemplateError } from './tenant-template-error.ts';
-import type { TenantTemplateInput } from './tenant-template-input.ts';
+import type { TenantDataKeySet, TenantTemplateInput } from './tenant-template-input.ts';
 
 /** The input, checked, with what every template derives from it computed once. */
 export interface TemplateContext extends TenantTemplateInput {
@@ -20,6 +20,8 @@ export interface TemplateContext extends TenantTemplateInput {
 export const SERVICE_CONTAINER_PORT = 8080;
 /** The port each tenant Service exposes. */
 export const SERVICE_PORT = 80;
+/** The port a data-plane host serves gRPC on (`GRPC_PORT`), in its pod and on its Service. */
+export const SERVICE_GRPC_PORT = 50_051;
 
 const LABEL_VALUE_PATTERN = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
@@ -58,6 +60,33 @@ function checkParameters(input: TenantTemplateInput): void {
   }
 }
 
+const DATA_KEY_BYTES = 32;
+const MAX_DATA_KEY_VERSION = 0xffff_ffff;
+
+/** Distinct versions, 256-bit keys, the active one among them; messages never show a key. */
+function checkDataKeys({ activeVersion, keys }: TenantDataKeySet): void {
+  const versions = new Set<number>();
+  for (const { version, key } of keys) {
+    const valid = Number.isInteger(version) && version >= 1 && version <= MAX_DATA_KEY_VERSION;
+    if (!valid || versions.has(version)) {
+      throw new TenantTemplateError('invalid-data-keys', `data key version ${version} is invalid`);
+    }
+    if (key.byteLength !== DATA_KEY_BYTES) {
+      throw new TenantTemplateError(
+        'invalid-data-keys',
+        `data key version ${version} has ${key.byteLength} bytes, not ${DATA_KEY_BYTES}`,
+      );
+    }
+    versions.add(version);
+  }
+  if (!versions.has(activeVersion)) {
+    throw new TenantTemplateError(
+      'invalid-data-keys',
+      `the active data key version ${activeVersion} is not among the keys`,
+    );
+  }
+}
+
 function isPort(port: number): boolean {
   return Number.isInteger(port) && port >= 1 && port <= 65_535;
 }
@@ -66,6 +95,7 @@ function isPort(port: number): boolean {
 export function createTemplateContext(input: TenantTemplateInput): TemplateContext {
   checkTenant(input);
   checkParameters(input);
+  checkDataKeys(input.parameters.dataKeys);
   return {
     ...input,
     namespace: tenantNamespaceName(input.tenant.spec.slug),

@@ -45,6 +45,25 @@ export interface DatabaseCredentials {
   sslMode?: 'disable' | 'require' | 'verify-ca' | 'verify-full';
 }
 
+/** One of the tenant's data keys, unwrapped by the operator. */
+export interface TenantDataKey {
+  /** A positive integer; a rotation adds the next one. */
+  version: number;
+  /** The 256-bit AES key. */
+  key: Uint8Array;
+}
+
+/**
+ * The tenant's data keys, unwrapped from the platform master key by the operator: every
+ * version the tenant has, so that its services still decrypt what an older version
+ * encrypted, and the active one they encrypt with. The templates only carry them into a
+ * Secret: they never invent one.
+ */
+export interface TenantDataKeySet {
+  activeVersion: number;
+  keys: readonly TenantDataKey[];
+}
+
 /** What the platform, not the tenant, decides about a tenant's data plane. */
 export interface TenantTemplateParameters {
   /** The data-plane host image; each service runs it with `CITADEL_SERVICES=<service>`. */
@@ -54,6 +73,8 @@ export interface TenantTemplateParameters {
   /** Egress the services get besides DNS and each other. */
   platformEndpoints: readonly PlatformEndpoint[];
   databaseCredentials: DatabaseCredentials;
+  /** Carried into the access Secret; the active version also stamps the service pods. */
+  dataKeys: TenantDataKeySet;
   /** Where hosts fetch the platform's token keys; without it hosts answer health checks only. */
   tokenIssuer?: { issuer: string; jwksUrl: string };
   /** The cluster DNS; defaults to `kube-system` pods labelled `k8s-app=kube-dns`. */

@@ -99,6 +99,15 @@ describe('the tenant network policies', () => {
     expect(allowed({ from: strayPod, to: library, port: 8080 })).toBe(false);
   });
 
+  it('open the services’ gRPC port to the tenant’s own services only', () => {
+    expect(allowed({ from: orchestrator, to: library, port: 50_051 })).toBe(true);
+    expect(allowed({ from: gateway, to: library, port: 50_051 })).toBe(false);
+    expect(allowed({ from: otherTenant, to: library, port: 50_051 })).toBe(false);
+    expect(allowed({ from: library, to: otherTenant, port: 50_051 })).toBe(false);
+    expect(allowed({ from: strayPod, to: library, port: 50_051 })).toBe(false);
+    expect(allowed({ from: { ip: '203.0.113.7' }, to: library, port: 50_051 })).toBe(false);
+  });
+
   it('let every pod resolve names, through the cluster DNS only', () => {
     expect(allowed({ from: library, to: kubeDns, port: 53, protocol: 'UDP' })).toBe(true);
     expect(allowed({ from: strayPod, to: kubeDns, port: 53, protocol: 'TCP' })).toBe(true);

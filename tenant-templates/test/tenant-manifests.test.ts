@@ -1,7 +1,10 @@
 import { DATA_PLANE_SERVICES, TENANT_API_VERSION } from '@citadel/contracts';
 import { describe, expect, it } from 'vitest';
 import {
+  DATA_KEY_VERSION_ANNOTATION,
+  DATA_KEYS_KEY,
   DATABASE_CREDENTIALS_SECRET,
+  DATABASE_URL_KEY,
   GPU_RESOURCE,
   GPU_SERVICES,
   parseBinaryBytes,
@@ -14,10 +17,17 @@ import {
   type IPodSpec,
   type IResourceQuota,
   type ISecret,
+  type IService,
   type TenantManifest,
 } from '../src/index.ts';
 import { findTenantManifestProblems } from '../src/validation/index.ts';
-import { PLAN_IDS, templateInput, type PlanId } from './tenant-template-fixtures.ts';
+import {
+  DATA_KEY_ONE,
+  DATA_KEY_TWO,
+  PLAN_IDS,
+  templateInput,
+  type PlanId,
+} from './tenant-template-fixtures.ts';
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -70,6 +80,17 @@ function deploymentCeiling(
   const surge = Number(deployment.spec?.strategy?.rollingUpdate?.maxSurge ?? 0);
   const [pod] = podSpecs([deployment]);
   return { pods: maxReplicas + surge, limits: pod?.spec.containers[0]?.resources?.limits ?? {} };
+}
+
+/** The Secret's values, decoded. */
+function secretData(manifests: TenantManifest[]): Record<string, string> {
+  const [secret]: ISecret[] = ofKind(manifests, 'Secret');
+  return Object.fromEntries(
+    Object.entries(secret?.data ?? {}).map(([key, value]) => [
+      key,
+      Buffer.from(value, 'base64').toString('utf8'),
+    ]),
+  );
 }
 
 describe.each(PLAN_IDS)('the %s plan', (planId) => {
@@ -189,13 +210,7 @@ describe.each(PLAN_IDS)('the %s plan', (planId) => {
   });
 
   it('puts the database credentials passed in into the Secret, unchanged', () => {
-    const [secret]: ISecret[] = ofKind(manifests, 'Secret');
-    const decoded = Object.fromEntries(
-      Object.entries(secret?.data ?? {}).map(([key, value]) => [
-        key,
-        Buffer.from(value, 'base64').toString('utf8'),
-      ]),
-    );
+    const decoded = secretData(manifests);
     expect(decoded).toMatchObject({
       username: 'citadel_prod_acme',
       password: 'p@ss/word:with?odd&chars',
@@ -204,6 +219,62 @@ describe.each(PLAN_IDS)('the %s plan', (planId) => {
     const url = new URL(decoded.url ?? '');
     expect(decodeURIComponent(url.password)).toBe('p@ss/word:with?odd&chars');
     expect(url.pathname).toBe('/citadel_prod_acme');
+  });
+
+  it('puts every data key version into the Secret, the active one named, versions ascending', () => {
+    expect(secretData(manifests)[DATA_KEYS_KEY]).toBe(
+      JSON.stringify({
+        active: 2,
+        keys: { 1: DATA_KEY_ONE.toString('base64'), 2: DATA_KEY_TWO.toString('base64') },
+      }),
+    );
+  });
+
+  it('hands every host its plan, its data keys and its database URL, these two from the Secret', () => {
+    for (const { name, spec } of podSpecs(manifests)) {
+      const env = spec.containers[0]?.env ?? [];
+      const byName = new Map(env.map((variable) => [variable.name, variable]));
+      expect(byName.get('CITADEL_TENANT_PLAN')?.value, name).toBe(planId);
+      expect(byName.get('CITADEL_TENANT_DATA_KEYS'), name).toEqual({
+        name: 'CITADEL_TENANT_DATA_KEYS',
+        valueFrom: { secretKeyRef: { name: DATABASE_CREDENTIALS_SECRET, key: DATA_KEYS_KEY } },
+      });
+      expect(byName.get('CITADEL_TENANT_DATABASE_URL')?.valueFrom, name).toEqual({
+        secretKeyRef: { name: DATABASE_CREDENTIALS_SECRET, key: DATABASE_URL_KEY },
+      });
+      // No key material is ever written into a pod spec.
+      expect(JSON.stringify(spec)).not.toContain(DATA_KEY_TWO.toString('base64'));
+    }
+  });
+
+  it('serves gRPC on port 50051 in every pod and on every Service', () => {
+    for (const { name, spec } of podSpecs(manifests)) {
+      const [container] = spec.containers;
+      expect(container?.ports, name).toContainEqual({
+        name: 'grpc',
+        containerPort: 50_051,
+        protocol: 'TCP',
+      });
+      expect(container?.env, name).toContainEqual({ name: 'GRPC_PORT', value: '50051' });
+    }
+    const services: IService[] = ofKind(manifests, 'Service');
+    expect(services).toHaveLength(DATA_PLANE_SERVICES.length);
+    for (const service of services) {
+      expect(
+        service.spec?.ports?.map(({ name, port, targetPort }) => [name, port, targetPort]),
+      ).toEqual([
+        ['http', 80, 'http'],
+        ['grpc', 50_051, 'grpc'],
+      ]);
+    }
+  });
+
+  it('stamps the active data key version on the pods, so that a rotation rolls them', () => {
+    for (const deployment of ofKind(manifests, 'Deployment')) {
+      expect(deployment.spec?.template.metadata?.annotations).toEqual({
+        [DATA_KEY_VERSION_ANNOTATION]: '2',
+      });
+    }
   });
 
   it('is deterministic: the same input renders the same objects, and the input is left alone', () => {
@@ -331,6 +402,44 @@ describe('options and refusals', () => {
   ])('refuses input it cannot render (%s)', (code, input) => {
     expect(() => renderTenantManifests(input)).toThrow(expect.objectContaining({ code }));
     expect(() => renderTenantManifests(input)).toThrow(TenantTemplateError);
+  });
+
+  it.each([
+    ['an active version that is not among the keys', { activeVersion: 3 }, 'version 3 is not'],
+    [
+      'a key that is not 256 bits',
+      { keys: [{ version: 2, key: DATA_KEY_TWO.subarray(0, 16) }] },
+      'version 2 has 16 bytes',
+    ],
+    [
+      'a version given twice',
+      {
+        keys: [
+          { version: 2, key: DATA_KEY_TWO },
+          { version: 2, key: DATA_KEY_ONE },
+        ],
+      },
+      'version 2 is invalid',
+    ],
+    ['a version of zero', { keys: [{ version: 0, key: DATA_KEY_TWO }] }, 'version 0 is invalid'],
+  ])('refuses data keys with %s, and never shows a key', (_case, change, message) => {
+    const input = templateInput('starter');
+    input.parameters.dataKeys = { ...input.parameters.dataKeys, ...change };
+    const error = (() => {
+      try {
+        renderTenantManifests(input);
+      } catch (caught) {
+        return caught as TenantTemplateError;
+      }
+      throw new Error('rendered');
+    })();
+    expect(error).toBeInstanceOf(TenantTemplateError);
+    expect(error.code).toBe('invalid-data-keys');
+    expect(error.message).toContain(message);
+    for (const key of [DATA_KEY_ONE, DATA_KEY_TWO]) {
+      expect(error.message).not.toContain(key.toString('base64').slice(0, 12));
+      expect(error.message).not.toContain(key.toString('hex').slice(0, 12));
+    }
   });
 
   it('refuses a plan other than the tenant’s', () => {

@@ -5,6 +5,9 @@ export const PLAN_IDS = ['starter', 'business', 'enterprise'] as const;
 export type PlanId = (typeof PLAN_IDS)[number];
 
 export const DATABASE_CIDR = '10.20.0.0/24';
+/** Two versions of a tenant's data keys, the second active, as after one rotation. */
+export const DATA_KEY_ONE = Buffer.alloc(32, 0x11);
+export const DATA_KEY_TWO = Buffer.alloc(32, 0x22);
 export const GATEWAY_NAMESPACE = 'citadel-system';
 
 export function planById(id: PlanId): PlanDefinition {
@@ -38,6 +41,13 @@ export function templateParameters(
       database: 'citadel_prod_acme',
       username: 'citadel_prod_acme',
       password: 'p@ss/word:with?odd&chars',
+    },
+    dataKeys: {
+      activeVersion: 2,
+      keys: [
+        { version: 2, key: DATA_KEY_TWO },
+        { version: 1, key: DATA_KEY_ONE },
+      ],
     },
     tokenIssuer: {
       issuer: 'https://citadel.example.com',

@@ -106,6 +106,7 @@ export function createKubernetesTenantDrivers(deps: KubernetesTenantDriversDeps)
     database: createKubernetesDatabaseDriver({
       database: createLocalDatabaseDriver({ adminPool, instanceId, secrets, credentials, logger }),
       credentials,
+      dataKeys,
       applier,
       parameters,
       address: deps.databaseAddress,
@@ -114,7 +115,7 @@ export function createKubernetesTenantDrivers(deps: KubernetesTenantDriversDeps)
       pgvector: createLocalVectorStoreDriver({ adminPool, instanceId, logger }),
       milvus: deps.milvus,
     }),
-    services: createKubernetesServicesDriver({ applier, parameters }),
+    services: createKubernetesServicesDriver({ applier, parameters, secrets }),
     gpuPool: deps.cloud?.gpuPool ?? createUnavailableGpuPoolDriver(),
     dataExport: createLocalDataExportDriver({
       dataDir: deps.dataDir,

@@ -7,6 +7,7 @@ import {
   TENANT_LABEL,
   type DatabaseCredentials,
   type ISecret,
+  type TenantDataKeySet,
   type TenantManifest,
   type TenantTemplateInput,
   type TenantTemplateParameters,
@@ -15,13 +16,19 @@ import type { TenantRef } from '../core/tenant-drivers.ts';
 
 /**
  * What the platform decides about every tenant's objects on Kubernetes (image, gateway,
- * endpoints): the template parameters less the per-tenant credentials, and with the Tenant
- * always the controlling owner.
+ * endpoints): the template parameters less the per-tenant credentials and data keys, and
+ * with the Tenant always the controlling owner.
  */
 export type KubernetesTemplateParameters = Omit<
   TenantTemplateParameters,
-  'databaseCredentials' | 'ownedByTenant'
+  'databaseCredentials' | 'dataKeys' | 'ownedByTenant'
 >;
+
+/** What the tenant's access Secret carries: its database login and its data keys. */
+export interface TenantAccess {
+  credentials: DatabaseCredentials;
+  dataKeys: TenantDataKeySet;
+}
 
 /** apiVersion and kind of one kind of object the templates render. */
 export interface ObjectType {
@@ -67,8 +74,10 @@ export function tenantObjectSelector(slug: string): string {
 export const MANAGED_OBJECT_SELECTOR = `${TENANT_LABEL},app.kubernetes.io/managed-by=${MANAGED_BY}`;
 
 /**
- * Rendering the boundary and the services needs no real login: the Secret is left out of
- * them and rendered on its own, by the database driver, from the login it created.
+ * Rendering the boundary and the services needs no real login nor key: the Secret is left
+ * out of them and rendered on its own, by the database driver, from the login it created
+ * and the keys it unwrapped. The services need the active key version only (their pods'
+ * annotation).
  */
 const NO_CREDENTIALS: DatabaseCredentials = {
   host: 'unused.invalid',
@@ -78,10 +87,14 @@ const NO_CREDENTIALS: DatabaseCredentials = {
   password: 'unused',
 };
 
+function keysOfVersion(activeVersion: number): TenantDataKeySet {
+  return { activeVersion, keys: [{ version: activeVersion, key: new Uint8Array(32) }] };
+}
+
 function templateInput(
   tenant: TenantRef,
   parameters: KubernetesTemplateParameters,
-  databaseCredentials: DatabaseCredentials,
+  access: TenantAccess,
   suspended = tenant.spec.suspended,
 ): TenantTemplateInput {
   const plan = findPlan(tenant.spec.plan);
@@ -90,7 +103,12 @@ function templateInput(
   return {
     tenant: { uid: tenant.uid, spec: { ...tenant.spec, suspended } },
     plan,
-    parameters: { ...parameters, databaseCredentials, ownedByTenant: true },
+    parameters: {
+      ...parameters,
+      databaseCredentials: access.credentials,
+      dataKeys: access.dataKeys,
+      ownedByTenant: true,
+    },
   };
 }
 
@@ -102,7 +120,8 @@ export function renderBoundaryObjects(
   tenant: TenantRef,
   parameters: KubernetesTemplateParameters,
 ): TenantManifest[] {
-  return renderTenantManifests(templateInput(tenant, parameters, NO_CREDENTIALS)).filter(
+  const access = { credentials: NO_CREDENTIALS, dataKeys: keysOfVersion(1) };
+  return renderTenantManifests(templateInput(tenant, parameters, access)).filter(
     isOfTypes(BOUNDARY_TYPES),
   );
 }
@@ -110,24 +129,29 @@ export function renderBoundaryObjects(
 /**
  * The services of `tenant`: Deployments, Services, autoscalers, disruption budgets. With
  * `suspended` (a suspension, or a deletion stopping them first) every Deployment has no
- * replica and there is no autoscaler to bring any back.
+ * replica and there is no autoscaler to bring any back. `dataKeyVersion`, the tenant's
+ * active data key version, is stamped on the pods so that a rotation rolls them.
  */
 export function renderServiceObjects(
   tenant: TenantRef,
   parameters: KubernetesTemplateParameters,
-  options: { suspended: boolean },
+  options: { suspended: boolean; dataKeyVersion: number },
 ): TenantManifest[] {
-  const input = templateInput(tenant, parameters, NO_CREDENTIALS, options.suspended);
+  const access = { credentials: NO_CREDENTIALS, dataKeys: keysOfVersion(options.dataKeyVersion) };
+  const input = templateInput(tenant, parameters, access, options.suspended);
   return renderTenantManifests(input).filter(isOfTypes(SERVICE_TYPES));
 }
 
-/** The Secret with the tenant's database login, exactly as the database driver created it. */
+/**
+ * The tenant's access Secret: its database login, exactly as the database driver created
+ * it, and its data keys, exactly as unwrapped.
+ */
 export function renderCredentialsSecret(
   tenant: TenantRef,
   parameters: KubernetesTemplateParameters,
-  credentials: DatabaseCredentials,
+  access: TenantAccess,
 ): ISecret {
   return databaseCredentialsSecret(
-    createTemplateContext(templateInput(tenant, parameters, credentials)),
+    createTemplateContext(templateInput(tenant, parameters, access)),
   );
 }

@@ -2,11 +2,24 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { findPlan, type TenantResource } from '@citadel/contracts';
-import { KUBE_API_SERVER_PEERS, peerSuite, waitFor } from '@citadel/test-utils';
-import { TEMPLATES_VERSION_LABEL } from '@citadel/tenant-templates';
+import {
+  dropPlatformResources,
+  KUBE_API_SERVER_PEERS,
+  peerSuite,
+  waitFor,
+} from '@citadel/test-utils';
+import {
+  DATA_KEY_VERSION_ANNOTATION,
+  TEMPLATES_VERSION,
+  TEMPLATES_VERSION_LABEL,
+} from '@citadel/tenant-templates';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalKeyRing } from '../../src/drivers/local/local-key-ring.ts';
-import { tenantSecretName } from '../../src/kubernetes/drivers/kubernetes-tenant-secret-store.ts';
+import { createLocalKeyRing, type LocalKeyRing } from '../../src/drivers/local/local-key-ring.ts';
+import {
+  createKubernetesTenantSecretStore,
+  tenantSecretName,
+} from '../../src/kubernetes/drivers/kubernetes-tenant-secret-store.ts';
+import type { TenantDrivers } from '../../src/core/tenant-drivers.ts';
 import { createKubernetesTenantDrivers } from '../../src/kubernetes/kubernetes-tenant-drivers.ts';
 import {
   createKubernetesTenantOperator,
@@ -59,9 +72,15 @@ interface LiveObject extends TestObject {
   };
 }
 
+interface PodTemplateOwner {
+  template?: { metadata?: { annotations?: Record<string, string> } };
+}
+
 describe.skipIf(suite.skip)(suite.title, () => {
   let world: OperatorPeerWorld;
   let operator: KubernetesTenantOperator;
+  let keyRing: LocalKeyRing;
+  let drivers: TenantDrivers;
   let uid: string;
 
   const read = (type: { apiVersion: string; kind: string }, name: string, namespace?: string) =>
@@ -70,17 +89,42 @@ describe.skipIf(suite.skip)(suite.title, () => {
     const spec = tenantSpec(SLUG);
     return { uid, slug: SLUG, spec };
   };
+  /** The data keys the tenant's access Secret carries, as its pods read them. */
+  const accessSecretKeys = async (): Promise<unknown> => {
+    const secret = await read(
+      { apiVersion: 'v1', kind: 'Secret' },
+      'database-credentials',
+      NAMESPACE,
+    );
+    const encoded = (secret?.data as Record<string, string> | undefined)?.['data-keys'] ?? '';
+    return JSON.parse(Buffer.from(encoded, 'base64').toString('utf8') || 'null');
+  };
+  /** The tenant's data keys as the platform key ring unwraps them, base64 by version. */
+  const unwrappedKeys = async () => {
+    const secrets = createKubernetesTenantSecretStore({
+      rest: world.clients.rest,
+      namespace: OPERATOR_NAMESPACE,
+    });
+    const stored = await secrets.listDataKeys(uid);
+    return Object.fromEntries(
+      stored.map(({ version, wrappedKey }) => [
+        String(version),
+        keyRing.unwrap(wrappedKey).toString('base64'),
+      ]),
+    );
+  };
 
   beforeAll(async () => {
     world = await startOperatorPeerWorld();
+    keyRing = await createLocalKeyRing({ dataDir: world.dataDir });
     const logger = createJsonLinesLogger('warn');
     // As operator-main runs it: the drivers read the objects from the watches' cache.
     const cache = createTenantObjectCache(TENANT_OBJECT_TYPES);
-    const drivers = createKubernetesTenantDrivers({
+    drivers = createKubernetesTenantDrivers({
       clients: world.clients,
       adminPool: world.adminPool,
       instanceId: INSTANCE_ID,
-      keyRing: await createLocalKeyRing({ dataDir: world.dataDir }),
+      keyRing,
       operatorNamespace: OPERATOR_NAMESPACE,
       parameters: TEMPLATE_PARAMETERS,
       databaseAddress: { host: '127.0.0.1', port: 5432, sslMode: 'disable' },
@@ -121,6 +165,8 @@ describe.skipIf(suite.skip)(suite.title, () => {
 
   afterAll(async () => {
     await operator.stop({ release: true });
+    // Nothing is left when the deletion test passed; after a failure, nothing either.
+    await dropPlatformResources(world.postgres.url, INSTANCE_ID);
     await world.stop();
   });
 
@@ -153,7 +199,10 @@ describe.skipIf(suite.skip)(suite.title, () => {
     // Every object the templates render is there, and reads back as rendered.
     const desired = [
       ...renderBoundaryObjects(tenantRef(), TEMPLATE_PARAMETERS),
-      ...renderServiceObjects(tenantRef(), TEMPLATE_PARAMETERS, { suspended: false }),
+      ...renderServiceObjects(tenantRef(), TEMPLATE_PARAMETERS, {
+        suspended: false,
+        dataKeyVersion: 1,
+      }),
     ];
     expect(desired.length).toBeGreaterThan(20);
     for (const object of desired) {
@@ -168,7 +217,7 @@ describe.skipIf(suite.skip)(suite.title, () => {
         'citadel.azora.dev/tenant': SLUG,
         'citadel.azora.dev/tenant-uid': uid,
         'app.kubernetes.io/managed-by': 'citadel-operator',
-        [TEMPLATES_VERSION_LABEL]: '1.0.0',
+        [TEMPLATES_VERSION_LABEL]: TEMPLATES_VERSION,
       });
       expect(live?.metadata.ownerReferences).toEqual([
         expect.objectContaining({ kind: 'Tenant', name: SLUG, uid, controller: true }),
@@ -189,6 +238,8 @@ describe.skipIf(suite.skip)(suite.title, () => {
       'base64',
     ).toString();
     expect(username).toBe(`citadel_${INSTANCE_ID}_${SLUG}`);
+    // …and the tenant's data key, which only its pods read (by reference, never inlined).
+    expect(await accessSecretKeys()).toEqual({ active: 1, keys: await unwrappedKeys() });
     expect(await tenantRoles(world.adminPool)).toEqual([username]);
     // The wrapped data key and encrypted password are kept in the operator's namespace.
     expect(
@@ -320,6 +371,48 @@ describe.skipIf(suite.skip)(suite.title, () => {
     );
     expect(deletedRestoredMs).toBeLessThan(30_000);
     expect(editRestoredMs).toBeLessThan(30_000);
+    await waitForReady(world.clients, SLUG);
+  });
+
+  it('carries a rotated data key to the access Secret and rolls the pods onto it', async () => {
+    // The rotation the planner asks for when the key is due, applied here at once.
+    await drivers.keys.apply(tenantRef(), {
+      component: 'keys',
+      type: 'create-version',
+      version: 2,
+    });
+    // The planner's next pass would carry it on; here a spec change wakes the operator.
+    await mergePatch(
+      world.clients.rest,
+      {
+        apiVersion: 'citadel.azora.dev/v1alpha1',
+        kind: 'Tenant',
+        metadata: { name: SLUG },
+        spec: { displayName: 'Acme, keys rotated' },
+      },
+      'kubectl-edit',
+    );
+    const expected = { active: 2, keys: await unwrappedKeys() };
+    expect(Object.keys(expected.keys)).toEqual(['1', '2']);
+    await waitFor(
+      async () =>
+        JSON.stringify(await accessSecretKeys()) === JSON.stringify(expected) ? true : undefined,
+      { timeoutMs: 30_000, description: 'the access Secret to carry data key version 2' },
+    );
+    await waitFor(
+      async () => {
+        const library = await read(
+          { apiVersion: 'apps/v1', kind: 'Deployment' },
+          'library',
+          NAMESPACE,
+        );
+        const template = (library?.spec as PodTemplateOwner | undefined)?.template;
+        return template?.metadata?.annotations?.[DATA_KEY_VERSION_ANNOTATION] === '2'
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 30_000, description: 'the pods to be rolled onto data key version 2' },
+    );
     await waitForReady(world.clients, SLUG);
   });
 

@@ -222,7 +222,7 @@ describe.skipIf(suite.skip)(suite.title, () => {
     const ref = { uid, slug: SLUG, spec: tenantSpec(SLUG) };
     const children = [
       ...renderBoundaryObjects(ref, TEMPLATE_PARAMETERS),
-      ...renderServiceObjects(ref, TEMPLATE_PARAMETERS, { suspended: false }),
+      ...renderServiceObjects(ref, TEMPLATE_PARAMETERS, { suspended: false, dataKeyVersion: 1 }),
     ];
     const kinds = new Set(children.map((child) => child.kind));
     for (const kind of ['Namespace', 'ResourceQuota', 'NetworkPolicy', 'Role', 'Deployment']) {

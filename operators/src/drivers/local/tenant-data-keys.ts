@@ -1,3 +1,4 @@
+import type { TenantDataKeySet } from '@citadel/tenant-templates';
 import type { TenantSecretStore } from '../../core/tenant-secret-store.ts';
 import type { LocalKeyRing } from './local-key-ring.ts';
 
@@ -35,6 +36,14 @@ export interface TenantDataKeys {
     version: number,
     associatedData?: Buffer,
   ): Promise<Buffer>;
+  /**
+   * Every key version of the tenant, unwrapped, and the active one: for the tenant's own
+   * data-plane hosts only (their environment, or the access Secret in the tenant's
+   * namespace). Prefer {@link withUnwrappedKeySet}, which zeroes the keys after use.
+   *
+   * @throws {@link TenantDataKeysError} `no-active-key` when the tenant has no key yet
+   */
+  unwrapKeySet(tenantUid: string): Promise<TenantDataKeySet>;
 }
 
 export type TenantDataKeysErrorCode = 'no-active-key' | 'unknown-key-version';
@@ -54,6 +63,27 @@ export interface TenantDataKeysDeps {
   secrets: TenantSecretStore;
 }
 
+/**
+ * Runs `use` with the tenant's unwrapped data keys, then zeroes them whatever happens: what
+ * `use` makes of them (an environment value, a Secret) is all that outlives the call.
+ */
+export async function withUnwrappedKeySet<T>(
+  dataKeys: TenantDataKeys,
+  tenantUid: string,
+  use: (keySet: TenantDataKeySet) => T,
+): Promise<T> {
+  const keySet = await dataKeys.unwrapKeySet(tenantUid);
+  try {
+    return use(keySet);
+  } finally {
+    for (const { key } of keySet.keys) key.fill(0);
+  }
+}
+
+function noActiveKey(tenantUid: string): TenantDataKeysError {
+  return new TenantDataKeysError('no-active-key', `tenant ${tenantUid} has no active data key`);
+}
+
 /** The data-key service shared by the database and services drivers. */
 export function createTenantDataKeys(deps: TenantDataKeysDeps): TenantDataKeys {
   const { keyRing, secrets } = deps;
@@ -61,12 +91,7 @@ export function createTenantDataKeys(deps: TenantDataKeysDeps): TenantDataKeys {
     async encryptWithActiveKey(tenantUid, plaintext, associatedData) {
       const keys = await secrets.listDataKeys(tenantUid);
       const active = keys.find((key) => key.active);
-      if (!active) {
-        throw new TenantDataKeysError(
-          'no-active-key',
-          `tenant ${tenantUid} has no active data key`,
-        );
-      }
+      if (!active) throw noActiveKey(tenantUid);
       const dataKey = keyRing.unwrap(active.wrappedKey);
       try {
         const ciphertext = keyRing.encrypt(plaintext, dataKey, associatedData);
@@ -90,6 +115,21 @@ export function createTenantDataKeys(deps: TenantDataKeysDeps): TenantDataKeys {
       } finally {
         dataKey.fill(0);
       }
+    },
+    async unwrapKeySet(tenantUid) {
+      const stored = await secrets.listDataKeys(tenantUid);
+      const active = stored.find((key) => key.active);
+      if (!active) throw noActiveKey(tenantUid);
+      const keys: Array<{ version: number; key: Buffer }> = [];
+      try {
+        for (const { version, wrappedKey } of stored) {
+          keys.push({ version, key: keyRing.unwrap(wrappedKey) });
+        }
+      } catch (error) {
+        for (const { key } of keys) key.fill(0);
+        throw error;
+      }
+      return { activeVersion: active.version, keys };
     },
   };
 }

@@ -7,6 +7,7 @@ import type { ObservedDatabase } from '../../core/observed-state.ts';
 import type { DatabaseAction } from '../../core/reconcile-action.ts';
 import type { ComponentDriver, TenantRef } from '../../core/tenant-drivers.ts';
 import type { TenantDatabaseCredentials } from '../../drivers/local/tenant-database-credentials.ts';
+import { withUnwrappedKeySet, type TenantDataKeys } from '../../drivers/local/tenant-data-keys.ts';
 import { findDrift, objectKey } from '../manifest-drift.ts';
 import type { ServerSideApplier } from '../server-side-applier.ts';
 import {
@@ -23,6 +24,8 @@ export interface KubernetesDatabaseDriverDeps {
   database: ComponentDriver<ObservedDatabase, DatabaseAction>;
   /** Reads the login the shared driver stored (decrypted with the tenant's data key). */
   credentials: TenantDatabaseCredentials;
+  /** Unwraps the tenant's data keys, which the Secret carries to the tenant's hosts too. */
+  dataKeys: TenantDataKeys;
   applier: ServerSideApplier;
   parameters: KubernetesTemplateParameters;
   address: DatabaseAddress;
@@ -30,25 +33,32 @@ export interface KubernetesDatabaseDriverDeps {
 
 /**
  * The tenant's database and role — the local platform's driver, shared — plus the Secret
- * `database-credentials` that carries the login into the tenant's namespace. The login
- * counts as stored only while that Secret holds exactly it, so a deleted or edited Secret
- * makes the planner ask for `ensure-role`, which finds the role and password in place and
- * applies the Secret again.
+ * `database-credentials` that carries the login and the tenant's data keys into the
+ * tenant's namespace. The login counts as stored only while that Secret holds exactly it
+ * and every current key, so a deleted or edited Secret, or a key rotation, makes the
+ * planner ask for `ensure-role`, which finds the role and password in place and applies
+ * the Secret again.
  */
 export function createKubernetesDatabaseDriver(
   deps: KubernetesDatabaseDriverDeps,
 ): ComponentDriver<ObservedDatabase, DatabaseAction> {
-  const { database, credentials, applier, parameters, address } = deps;
+  const { database, credentials, dataKeys, applier, parameters, address } = deps;
 
   const desiredSecret = async (tenant: TenantRef) => {
     const login = await credentials.read(tenant.uid);
     if (!login) return undefined;
-    return renderCredentialsSecret(tenant, parameters, {
+    const databaseCredentials = {
       ...address,
       database: login.databaseName,
       username: login.roleName,
       password: login.password,
-    });
+    };
+    return withUnwrappedKeySet(dataKeys, tenant.uid, (keySet) =>
+      renderCredentialsSecret(tenant, parameters, {
+        credentials: databaseCredentials,
+        dataKeys: keySet,
+      }),
+    );
   };
 
   const secretReference = (tenant: TenantRef, name: string) => ({

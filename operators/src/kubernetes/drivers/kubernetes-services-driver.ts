@@ -2,6 +2,7 @@ import { tenantNamespaceName } from '@citadel/tenant-templates';
 import type { ObservedServices } from '../../core/observed-state.ts';
 import type { ServicesAction } from '../../core/reconcile-action.ts';
 import type { ComponentDriver, TenantRef } from '../../core/tenant-drivers.ts';
+import type { TenantSecretStore } from '../../core/tenant-secret-store.ts';
 import type { LiveObject, ServerSideApplier } from '../server-side-applier.ts';
 import {
   renderServiceObjects,
@@ -13,6 +14,8 @@ import { applyObjectSet, observeObjectSet } from './tenant-object-set.ts';
 export interface KubernetesServicesDriverDeps {
   applier: ServerSideApplier;
   parameters: KubernetesTemplateParameters;
+  /** Where the tenant's active data key version is read, to stamp it on the pods. */
+  secrets: TenantSecretStore;
 }
 
 interface DeploymentFields {
@@ -52,23 +55,31 @@ function runningAs(deployments: DeploymentFields[]): ObservedServices['runningAs
  * disruption budget per enabled service, from the tenant templates, server-side applied.
  * `start` applies them; `stop` applies them scaled to zero without autoscalers (suspension,
  * and deletion before its export). Objects of services no longer enabled, or of an older
- * templates version that no longer renders them, are pruned by label.
+ * templates version that no longer renders them, are pruned by label. The pods carry the
+ * tenant's active data key version: a rotation is drift, and applying it rolls the pods,
+ * which then read the new keys from the access Secret. A tenant without a data key has no
+ * services to render: whatever runs for it is left over.
  */
 export function createKubernetesServicesDriver(
   deps: KubernetesServicesDriverDeps,
 ): ComponentDriver<ObservedServices, ServicesAction> {
-  const { applier, parameters } = deps;
+  const { applier, parameters, secrets } = deps;
   const scope = (tenant: TenantRef) => ({
     slug: tenant.slug,
     namespace: tenantNamespaceName(tenant.slug),
     types: SERVICE_TYPES,
   });
+  const activeKeyVersion = async (tenant: TenantRef) =>
+    (await secrets.listDataKeys(tenant.uid)).find((key) => key.active)?.version;
 
   return {
     async observe(tenant) {
-      const desired = renderServiceObjects(tenant, parameters, {
-        suspended: tenant.spec.suspended,
-      });
+      const dataKeyVersion = await activeKeyVersion(tenant);
+      const suspended = tenant.spec.suspended;
+      const desired =
+        dataKeyVersion === undefined
+          ? []
+          : renderServiceObjects(tenant, parameters, { suspended, dataKeyVersion });
       const { live, drift } = await observeObjectSet(applier, scope(tenant), desired);
       const deployments = deploymentsOf(live);
       const state = servicesState(deployments);
@@ -82,8 +93,12 @@ export function createKubernetesServicesDriver(
       };
     },
     async apply(tenant, action) {
+      const dataKeyVersion = await activeKeyVersion(tenant);
+      if (dataKeyVersion === undefined) {
+        throw new Error(`tenant ${tenant.slug} has no active data key; ensure its keys first`);
+      }
       const suspended = action.type === 'stop';
-      const desired = renderServiceObjects(tenant, parameters, { suspended });
+      const desired = renderServiceObjects(tenant, parameters, { suspended, dataKeyVersion });
       await applyObjectSet(applier, scope(tenant), desired);
     },
   };
