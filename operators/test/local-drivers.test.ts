@@ -5,12 +5,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultTenantSpec, findPlan } from '@citadel/contracts';
+import { tenantDataKeysValue } from '@citadel/tenant-templates';
 import { startTestPostgres, type TestPostgres } from '@citadel/test-utils';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReconcileAction } from '../src/core/reconcile-action.ts';
 import type { TenantRef } from '../src/core/tenant-drivers.ts';
-import { createLocalKeyRing } from '../src/drivers/local/local-key-ring.ts';
+import { readTenantDataCipher } from '../../data-plane/runtime/src/tenant-data-cipher.ts';
+import { createLocalKeyRing, type LocalKeyRing } from '../src/drivers/local/local-key-ring.ts';
 import { localTenantNames } from '../src/drivers/local/local-tenant-names.ts';
 import {
   createLocalTenantDrivers,
@@ -23,7 +25,9 @@ import {
 import {
   createTenantDatabaseCredentials,
   type TenantDatabaseCredentials,
+  type TenantDatabaseLogin,
 } from '../src/drivers/local/tenant-database-credentials.ts';
+import { withUnwrappedKeySet } from '../src/drivers/local/tenant-data-keys.ts';
 import { createPgTenantSecretStore, type PgTenantSecretStore } from './pg-tenant-secret-store.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -39,6 +43,7 @@ let dataDir: string;
 let secrets: PgTenantSecretStore;
 let local: LocalTenantDrivers;
 let credentials: TenantDatabaseCredentials;
+let keyRing: LocalKeyRing;
 const logged: Array<{ level: string; fields: Record<string, unknown>; message: string }> = [];
 const timings = new Map<string, number[]>();
 let slugCounter = 0;
@@ -153,6 +158,14 @@ async function connectError(tenant: TenantRef, databaseName?: string): Promise<p
   return error as pg.DatabaseError;
 }
 
+/** The environment the services driver gives the tenant's host, for hosts started by hand. */
+async function hostEnvironmentOf(tenant: TenantRef, login: TenantDatabaseLogin) {
+  return hostEnvironmentFor(tenant, {
+    databaseUrl: tenantDatabaseUrl(adminConnection, login),
+    dataKeys: await withUnwrappedKeySet(local.dataKeys, tenant.uid, tenantDataKeysValue),
+  });
+}
+
 /** The host's `/healthz` body (the runtime's `HostHealth`, which operators does not depend on). */
 interface HealthBody {
   status: 'ok' | 'degraded';
@@ -209,6 +222,28 @@ async function processesOf(slug: string): Promise<number[]> {
     }
   }
   return pids;
+}
+
+/** The environment a live process was started with (from /proc). */
+async function environmentOf(pid: number): Promise<Record<string, string>> {
+  const text = await readFile(`/proc/${pid}/environ`, 'utf8');
+  return Object.fromEntries(
+    text
+      .split('\0')
+      .filter((entry) => entry.includes('='))
+      .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+  );
+}
+
+/** The tenant's data keys as the key ring unwraps them, base64 by version. */
+async function unwrappedKeys(tenant: TenantRef): Promise<Record<string, string>> {
+  const stored = await secrets.listDataKeys(tenant.uid);
+  return Object.fromEntries(
+    stored.map(({ version, wrappedKey }) => [
+      String(version),
+      keyRing.unwrap(wrappedKey).toString('base64'),
+    ]),
+  );
 }
 
 /** What exists for a tenant, as listed by the server, the store, the disk and /proc. */
@@ -302,7 +337,7 @@ beforeAll(async () => {
   secretsPool.on('error', () => undefined);
   secrets = createPgTenantSecretStore(secretsPool, `citadel_test_${instanceId}`);
   await secrets.migrate();
-  const keyRing = await createLocalKeyRing({ dataDir });
+  keyRing = await createLocalKeyRing({ dataDir });
   local = createLocalTenantDrivers({
     adminPool,
     adminConnection,
@@ -717,6 +752,62 @@ describe('local data-plane host supervision', () => {
   });
 
   it(
+    'hands the host its plan and every data key, and starts it again after a rotation',
+    { timeout: 30_000 },
+    async () => {
+      const tenant = newTenant('business');
+      await provision(tenant);
+      const firstPid = await hostPid(tenant);
+      const first = await environmentOf(firstPid);
+      expect(first.CITADEL_TENANT_PLAN).toBe('business');
+      const keysBefore = await unwrappedKeys(tenant);
+      expect(JSON.parse(first.CITADEL_TENANT_DATA_KEYS ?? '')).toEqual({
+        active: 1,
+        keys: keysBefore,
+      });
+      // The data-plane runtime reads exactly what the driver hands over.
+      const cipherBefore = readTenantDataCipher(first);
+      expect(cipherBefore?.activeKeyVersion).toBe(1);
+      const sealed = cipherBefore?.encrypt(Buffer.from('an original document'), 'document:1');
+      // The environment is the only place the keys go: no log line, no host log.
+      const hostLog = await readFile(join(dataDir, 'tenants', tenant.slug, 'host.log'), 'utf8');
+      for (const text of [JSON.stringify(logged), hostLog]) {
+        expect(text).not.toContain(keysBefore['1']);
+      }
+
+      // A plan change, or a rotation, is drift for a running host.
+      const upgraded = { ...tenant, spec: { ...tenant.spec, plan: 'enterprise' } };
+      expect((await local.drivers.services.observe(upgraded)).drift).toEqual([
+        'plan (host has business)',
+      ]);
+      await apply(tenant, { component: 'keys', type: 'create-version', version: 2 });
+      expect((await local.drivers.services.observe(tenant)).drift).toEqual([
+        'data keys (host has version 1)',
+      ]);
+      await apply(tenant, { component: 'services', type: 'start' });
+      const secondPid = await waitFor(async () => {
+        const pid = await hostPid(tenant);
+        return pid !== firstPid ? pid : undefined;
+      });
+      expect(isAlive(firstPid)).toBe(false);
+      const second = await environmentOf(secondPid);
+      expect(JSON.parse(second.CITADEL_TENANT_DATA_KEYS ?? '')).toEqual({
+        active: 2,
+        keys: await unwrappedKeys(tenant),
+      });
+      const cipherAfter = readTenantDataCipher(second);
+      expect(cipherAfter?.activeKeyVersion).toBe(2);
+      // What the host sealed before the rotation still opens after it.
+      expect(cipherAfter?.decrypt(sealed ?? Buffer.alloc(0), 'document:1').toString()).toBe(
+        'an original document',
+      );
+      expect(await local.drivers.services.observe(tenant)).toMatchObject({ state: 'running' });
+      expect((await local.drivers.services.observe(tenant)).drift).toBeUndefined();
+      for (const action of REMOVE) await apply(tenant, action);
+    },
+  );
+
+  it(
     'runs one host however many starts race, and kills a stale host left in host.pid',
     { timeout: 30_000 },
     async () => {
@@ -726,7 +817,7 @@ describe('local data-plane host supervision', () => {
       if (!login) throw new Error('no credentials');
       // A wedged host of an earlier control plane: no IPC channel, so it would never exit.
       const stale = spawn(process.execPath, [HOST_ENTRY], {
-        env: hostEnvironmentFor(tenant, tenantDatabaseUrl(adminConnection, login)),
+        env: await hostEnvironmentOf(tenant, login),
         stdio: 'ignore',
       });
       const stalePid = stale.pid ?? 0;
@@ -757,7 +848,7 @@ describe('local data-plane host supervision', () => {
         tenantUid: tenant.uid,
         slug: tenant.slug,
         directory: join(dataDir, 'tenants', tenant.slug),
-        environment: hostEnvironmentFor(tenant, tenantDatabaseUrl(adminConnection, login)),
+        environment: await hostEnvironmentOf(tenant, login),
       };
       const parent = spawn(
         process.execPath,

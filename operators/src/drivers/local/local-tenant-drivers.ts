@@ -81,6 +81,8 @@ export function createLocalTenantDrivers(deps: LocalTenantDriversDeps): LocalTen
         dataDir,
         adminConnection: deps.adminConnection,
         credentials,
+        dataKeys,
+        secrets,
         supervisor,
         ...(deps.hostEnvironment ? { hostEnvironment: deps.hostEnvironment } : {}),
       }),
