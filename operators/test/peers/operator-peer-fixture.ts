@@ -300,11 +300,17 @@ export async function objectNames(
   return list.items.map((item) => item.metadata.name).sort();
 }
 
-/** Database roles of this platform instance on the test PostgreSQL. */
-export async function tenantRoles(adminPool: pg.Pool): Promise<string[]> {
+/**
+ * Database roles of platform instance `instanceId` on the test PostgreSQL. Test files that
+ * may run at once on one server (`DATABASE_URL`) use instance ids of their own.
+ */
+export async function tenantRoles(
+  adminPool: pg.Pool,
+  instanceId: string = INSTANCE_ID,
+): Promise<string[]> {
   const { rows } = await adminPool.query<{ rolname: string }>(
     `SELECT rolname FROM pg_roles WHERE rolname LIKE $1 ORDER BY rolname`,
-    [`citadel_${INSTANCE_ID}_%`],
+    [`citadel_${instanceId}_%`],
   );
   return rows.map((row) => row.rolname);
 }

@@ -1,10 +1,14 @@
-import { KUBE_API_SERVER_PEERS, peerSuite, waitFor } from '@citadel/test-utils';
+import {
+  dropPlatformResources,
+  KUBE_API_SERVER_PEERS,
+  peerSuite,
+  waitFor,
+} from '@citadel/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalKeyRing } from '../../src/drivers/local/local-key-ring.ts';
 import { tenantSecretName } from '../../src/kubernetes/drivers/kubernetes-tenant-secret-store.ts';
 import { OPERATOR_FINALIZER } from '../../src/kubernetes/kubernetes-tenant-store.ts';
 import {
-  INSTANCE_ID,
   objectNames,
   OPERATOR_NAMESPACE,
   operatorMetric as metric,
@@ -27,6 +31,11 @@ const suite = peerSuite(
 
 const LEASE = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' };
 const LEASE_DURATION_MS = 4_000;
+/**
+ * Its own platform instance: its tenants are never deleted, and on a shared server
+ * (`DATABASE_URL`) another file's instance may be provisioning at the same time.
+ */
+const INSTANCE_ID = 'proc01';
 
 describe.skipIf(suite.skip)(suite.title, () => {
   let world: OperatorPeerWorld;
@@ -36,6 +45,7 @@ describe.skipIf(suite.skip)(suite.title, () => {
     const operator = await startOperatorProcess(world, {
       identity,
       env: {
+        CITADEL_INSTANCE_ID: INSTANCE_ID,
         CITADEL_LEASE_DURATION_MS: String(LEASE_DURATION_MS),
         CITADEL_LEASE_RENEW_DEADLINE_MS: '3000',
         CITADEL_LEASE_RETRY_PERIOD_MS: '500',
@@ -74,6 +84,8 @@ describe.skipIf(suite.skip)(suite.title, () => {
       }
       await operator.exited;
     }
+    // The tenants' databases and roles outlive the API server: drop them, as deletion would.
+    await dropPlatformResources(world.postgres.url, INSTANCE_ID);
     await world.stop();
   });
 
@@ -120,7 +132,9 @@ describe.skipIf(suite.skip)(suite.title, () => {
     expect(tenant.metadata.finalizers?.filter((name) => name === OPERATOR_FINALIZER)).toHaveLength(
       1,
     );
-    expect(await tenantRoles(world.adminPool)).toEqual([`citadel_${INSTANCE_ID}_crash`]);
+    expect(await tenantRoles(world.adminPool, INSTANCE_ID)).toEqual([
+      `citadel_${INSTANCE_ID}_crash`,
+    ]);
     const secret = await readObject(
       world.clients.rest,
       { apiVersion: 'v1', kind: 'Secret' },
