@@ -25,13 +25,14 @@ async function createTenantWithKey(slug: string): Promise<void> {
   keys[slug] = ((await issued.json()) as { key: string }).key;
 }
 
-function library(
-  slug: string,
-  path: string,
-  key: string | undefined,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) {
+/** A body to send, and request headers beyond the key and content type. */
+interface LibraryRequest {
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+function library(slug: string, path: string, key: string | undefined, init: LibraryRequest = {}) {
+  const { body, headers = {} } = init;
   return fetch(`${fixture.platform.url}/t/${slug}/library${path}`, {
     method: body === undefined ? 'GET' : 'POST',
     headers: {
@@ -55,12 +56,14 @@ afterAll(async () => {
 describe('library through the gateway with tenant API keys', () => {
   it('ingests, searches and answers in the tenant’s own data plane; another tenant sees nothing', async () => {
     const ingested = await library('lib-acme', '/v1/documents', keys['lib-acme'], {
-      title: 'Travel policy',
-      content:
-        '# Travel\n\nBook trains for trips under four hours. Questions go to travel@acme.example.\n',
-      mediaType: 'text/markdown',
-      license: 'MIT',
-      source: 'intranet',
+      body: {
+        title: 'Travel policy',
+        content:
+          '# Travel\n\nBook trains for trips under four hours. Questions go to travel@acme.example.\n',
+        mediaType: 'text/markdown',
+        license: 'MIT',
+        source: 'intranet',
+      },
     });
     expect(ingested.status).toBe(201);
     const document = (await ingested.json()) as { id: string; redactions: { total: number } };
@@ -73,7 +76,7 @@ describe('library through the gateway with tenant API keys', () => {
     expect(found.hits[0]?.text).not.toContain('travel@acme.example');
 
     const answer = await library('lib-acme', '/v1/answers', keys['lib-acme'], {
-      question: 'When do we book trains?',
+      body: { question: 'When do we book trains?' },
     });
     expect(((await answer.json()) as { answer: string }).answer).toMatch(/trains/);
 
@@ -92,19 +95,16 @@ describe('library through the gateway with tenant API keys', () => {
   });
 
   it('ingests asynchronously through the gateway: 202, a job under /t/{slug}, then indexed', async () => {
-    const accepted = await library(
-      'lib-acme',
-      '/v1/documents',
-      keys['lib-acme'],
-      {
+    const accepted = await library('lib-acme', '/v1/documents', keys['lib-acme'], {
+      body: {
         title: 'Security policy',
         content: '# Badges\n\nVisitors wear orange badges at all times.\n',
         mediaType: 'text/markdown',
         license: 'MIT',
         source: 'intranet',
       },
-      { prefer: 'respond-async', 'idempotency-key': 'security-policy-1' },
-    );
+      headers: { prefer: 'respond-async', 'idempotency-key': 'security-policy-1' },
+    });
     expect(accepted.status).toBe(202);
     const location = accepted.headers.get('location') ?? '';
     expect(location).toMatch(/^\/t\/lib-acme\/library\/v1\/jobs\/[0-9a-f-]{36}$/);
