@@ -10,18 +10,13 @@ import {
   type HostProblem,
   type RequestPrincipal,
 } from '@citadel/data-plane-runtime';
-import { callerProblemOf } from './ingestion/ingestion-jobs.ts';
+import { readDocumentUpload, uploadToIngestBody } from './http/document-upload.ts';
+import { callerProblemOf, type IngestionOutcome } from './ingestion/ingestion-jobs.ts';
 import { readIngestRequest } from './ingestion/ingest-request.ts';
 import { LibraryRequestError, readJsonBody } from './http/library-requests.ts';
 import { createLibrary, type Library, type LibraryOptions } from './library.ts';
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-const DOCUMENT_PATH = new RegExp(`^/v1/documents/(${UUID})$`);
-const VERSION_PATH = new RegExp(`^/v1/documents/(${UUID})/versions/([1-9][0-9]{0,8})$`);
-const ORIGINAL_PATH = new RegExp(`^/v1/documents/(${UUID})/versions/([1-9][0-9]{0,8})/original$`);
-const JOB_PATH = new RegExp(`^/v1/jobs/(${UUID})$`);
-const SNAPSHOT_PATH = /^\/v1\/snapshots\/([^/]+)$/;
-const ROLLBACK_PATH = /^\/v1\/snapshots\/([^/]+)\/rollback$/;
 
 /** An `Idempotency-Key`: 1–200 visible ASCII characters. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
@@ -44,6 +39,53 @@ function idempotencyKeyOf(request: IncomingMessage): string | undefined {
   return key;
 }
 
+function headerOf(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function decodeParam(param: string): string {
+  try {
+    return decodeURIComponent(param);
+  } catch {
+    throw LibraryRequestError.invalid('The path is not valid percent-encoding.');
+  }
+}
+
+/** A document upload: multipart/form-data (a file and its fields), or the JSON body. */
+async function readDocumentRequest(request: IncomingMessage) {
+  const type = (headerOf(request, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type === 'multipart/form-data') {
+    return readIngestRequest(uploadToIngestBody(await readDocumentUpload(request)));
+  }
+  return readIngestRequest(await readJsonBody(request));
+}
+
+/** Answers an ingestion's outcome: 201/200 done, 202 accepted, or its problem. */
+function sendOutcome(
+  request: IncomingMessage,
+  response: ServerResponse,
+  outcome: IngestionOutcome,
+): void {
+  const replayed = outcome.kind !== 'accepted' && outcome.replayed;
+  const headers: Record<string, string> = replayed ? { 'idempotent-replayed': 'true' } : {};
+  if (outcome.kind === 'failed') {
+    sendProblem(response, outcome.problem, headers);
+    return;
+  }
+  if (outcome.kind === 'accepted') {
+    response.setHeader('location', `${mountOf(request)}/v1/jobs/${outcome.job.id}`);
+    sendJson(response, 202, {
+      id: outcome.job.documentId,
+      jobId: outcome.job.id,
+      status: outcome.job.state,
+    });
+    return;
+  }
+  for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+  sendJson(response, outcome.result.unchanged ? 200 : 201, outcome.result);
+}
+
 /** `Prefer: respond-async` (RFC 7240): answer 202 with the job, ingest in the background. */
 function prefersAsync(request: IncomingMessage): boolean {
   const prefer = request.headers.prefer ?? '';
@@ -58,10 +100,6 @@ function mountOf(request: IncomingMessage): string {
   return typeof prefix === 'string' && /^\/t\/[a-z0-9-]{1,40}$/.test(prefix)
     ? `${prefix}/library`
     : '/library';
-}
-
-function allow(method: string, allowed: readonly string[]): void {
-  if (!allowed.includes(method)) throw LibraryRequestError.methodNotAllowed(allowed.join(', '));
 }
 
 /**
@@ -102,6 +140,149 @@ export function createLibraryServiceFactory(
       return library;
     };
 
+    /** One route: a path pattern, the methods it answers, and what it does. */
+    interface Route {
+      path: RegExp;
+      methods: readonly string[];
+      handle(call: RouteCall): Promise<void>;
+    }
+    interface RouteCall {
+      request: IncomingMessage;
+      response: ServerResponse;
+      method: string;
+      url: URL;
+      /** The path pattern's captures, URI-decoded. */
+      params: string[];
+      principal: RequestPrincipal;
+      library: Library;
+    }
+
+    const routes: Route[] = [
+      {
+        path: /^\/v1\/documents$/,
+        methods: ['POST'],
+        async handle({ request, response, principal, library: lib }) {
+          const outcome = await lib.ingest(await readDocumentRequest(request), {
+            principal,
+            idempotencyKey: idempotencyKeyOf(request),
+            respondAsync: prefersAsync(request),
+          });
+          sendOutcome(request, response, outcome);
+        },
+      },
+      {
+        path: new RegExp(`^/v1/jobs/(${UUID})$`),
+        methods: ['GET'],
+        async handle({ response, params, principal, library: lib }) {
+          const found = await lib.job(params[0] ?? '', principal);
+          sendJson(response, 200, {
+            id: found.id,
+            documentId: found.documentId,
+            status: found.state,
+            attempts: found.attempts,
+            createdAt: found.createdAt,
+            ...(found.result ? { result: found.result } : {}),
+            ...(found.problem ? { problem: found.problem } : {}),
+          });
+        },
+      },
+      {
+        path: new RegExp(`^/v1/documents/(${UUID})$`),
+        methods: ['GET', 'DELETE'],
+        async handle({ response, method, params, principal, library: lib }) {
+          const id = params[0] ?? '';
+          if (method === 'GET') {
+            sendJson(response, 200, await lib.getDocument(id, principal));
+            return;
+          }
+          await lib.deleteDocument(id, principal);
+          response.writeHead(204).end();
+        },
+      },
+      {
+        path: new RegExp(`^/v1/documents/(${UUID})/versions/([1-9][0-9]{0,8})$`),
+        methods: ['DELETE'],
+        async handle({ response, params, principal, library: lib }) {
+          await lib.deleteVersion(params[0] ?? '', Number(params[1]), principal);
+          response.writeHead(204).end();
+        },
+      },
+      {
+        path: new RegExp(`^/v1/documents/(${UUID})/versions/([1-9][0-9]{0,8})/original$`),
+        methods: ['GET'],
+        async handle({ response, params, principal, library: lib }) {
+          const found = await lib.original(params[0] ?? '', Number(params[1]), principal);
+          response
+            .writeHead(200, {
+              'content-type': found.mediaType,
+              'content-length': found.content.length,
+              'cache-control': 'no-store',
+            })
+            .end(found.content);
+        },
+      },
+      {
+        path: /^\/v1\/search$/,
+        methods: ['GET'],
+        async handle({ response, url, principal, library: lib }) {
+          sendJson(response, 200, await lib.search(url.searchParams, principal));
+        },
+      },
+      {
+        path: /^\/v1\/answers$/,
+        methods: ['POST'],
+        async handle({ request, response, principal, library: lib }) {
+          sendJson(response, 200, await lib.answer(await readJsonBody(request), principal));
+        },
+      },
+      {
+        path: /^\/v1\/settings$/,
+        methods: ['GET', 'PATCH'],
+        async handle({ request, response, method, url, principal, library: lib }) {
+          const settings =
+            method === 'GET'
+              ? await lib.settings(principal)
+              : await lib.updateSettings(await readJsonBody(request), principal, {
+                  ifMatch: headerOf(request, 'if-match'),
+                  reindex: url.searchParams.get('reindex') === 'true',
+                });
+          response.setHeader('etag', settings.etag);
+          sendJson(response, 200, settings);
+        },
+      },
+      {
+        path: /^\/v1\/snapshots$/,
+        methods: ['GET', 'POST'],
+        async handle({ request, response, method, principal, library: lib }) {
+          if (method === 'GET') {
+            sendJson(response, 200, { snapshots: await lib.listSnapshots(principal) });
+            return;
+          }
+          sendJson(response, 201, await lib.createSnapshot(await readJsonBody(request), principal));
+        },
+      },
+      {
+        path: /^\/v1\/snapshots\/([^/]+)\/rollback$/,
+        methods: ['POST'],
+        async handle({ response, params, principal, library: lib }) {
+          sendJson(response, 200, await lib.rollback(params[0] ?? '', principal));
+        },
+      },
+      {
+        path: /^\/v1\/snapshots\/([^/]+)$/,
+        methods: ['GET', 'DELETE'],
+        async handle({ response, method, params, principal, library: lib }) {
+          const name = params[0] ?? '';
+          if (method === 'GET') {
+            sendJson(response, 200, await lib.getSnapshot(name, principal));
+            return;
+          }
+          await lib.deleteSnapshot(name, principal);
+          response.writeHead(204).end();
+        },
+      },
+    ];
+
     async function route(
       request: IncomingMessage,
       response: ServerResponse,
@@ -109,123 +290,30 @@ export function createLibraryServiceFactory(
       principal: RequestPrincipal,
     ): Promise<void> {
       const url = new URL(subpath, 'http://library.invalid');
-      const path = url.pathname;
       const method = request.method ?? 'GET';
-      const lib = await open();
-
-      if (path === '/v1/documents') {
-        allow(method, ['POST']);
-        const ingestRequest = readIngestRequest(await readJsonBody(request));
-        const outcome = await lib.ingest(ingestRequest, {
+      for (const candidate of routes) {
+        const match = candidate.path.exec(url.pathname);
+        if (!match) continue;
+        if (!candidate.methods.includes(method)) {
+          throw LibraryRequestError.methodNotAllowed(candidate.methods.join(', '));
+        }
+        const params = match.slice(1).map((param) => decodeParam(param));
+        await candidate.handle({
+          request,
+          response,
+          method,
+          url,
+          params,
           principal,
-          idempotencyKey: idempotencyKeyOf(request),
-          respondAsync: prefersAsync(request),
+          library: await open(),
         });
-        const replayed = 'replayed' in outcome && outcome.replayed;
-        const headers: Record<string, string> = replayed ? { 'idempotent-replayed': 'true' } : {};
-        if (outcome.kind === 'failed') {
-          sendProblem(response, outcome.problem, headers);
-        } else if (outcome.kind === 'accepted') {
-          response.setHeader('location', `${mountOf(request)}/v1/jobs/${outcome.job.id}`);
-          sendJson(response, 202, {
-            id: outcome.job.documentId,
-            jobId: outcome.job.id,
-            status: outcome.job.state,
-          });
-        } else {
-          for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
-          sendJson(response, outcome.result.unchanged ? 200 : 201, outcome.result);
-        }
-        return;
-      }
-      const job = JOB_PATH.exec(path);
-      if (job?.[1] !== undefined) {
-        allow(method, ['GET']);
-        const found = await lib.job(job[1], principal);
-        sendJson(response, 200, {
-          id: found.id,
-          documentId: found.documentId,
-          status: found.state,
-          attempts: found.attempts,
-          createdAt: found.createdAt,
-          ...(found.result ? { result: found.result } : {}),
-          ...(found.problem ? { problem: found.problem } : {}),
-        });
-        return;
-      }
-      const document = DOCUMENT_PATH.exec(path);
-      if (document?.[1] !== undefined) {
-        allow(method, ['GET', 'DELETE']);
-        if (method === 'GET') {
-          sendJson(response, 200, await lib.getDocument(document[1], principal));
-        } else {
-          await lib.deleteDocument(document[1], principal);
-          response.writeHead(204).end();
-        }
-        return;
-      }
-      const version = VERSION_PATH.exec(path);
-      if (version?.[1] !== undefined && version[2] !== undefined) {
-        allow(method, ['DELETE']);
-        await lib.deleteVersion(version[1], Number(version[2]), principal);
-        response.writeHead(204).end();
-        return;
-      }
-      const original = ORIGINAL_PATH.exec(path);
-      if (original?.[1] !== undefined && original[2] !== undefined) {
-        allow(method, ['GET']);
-        const found = await lib.original(original[1], Number(original[2]), principal);
-        response
-          .writeHead(200, {
-            'content-type': found.mediaType,
-            'content-length': found.content.length,
-            'cache-control': 'no-store',
-          })
-          .end(found.content);
-        return;
-      }
-      if (path === '/v1/search') {
-        allow(method, ['GET']);
-        sendJson(response, 200, await lib.search(url.searchParams, principal));
-        return;
-      }
-      if (path === '/v1/answers') {
-        allow(method, ['POST']);
-        sendJson(response, 200, await lib.answer(await readJsonBody(request), principal));
-        return;
-      }
-      if (path === '/v1/snapshots') {
-        allow(method, ['GET', 'POST']);
-        if (method === 'GET') {
-          sendJson(response, 200, { snapshots: await lib.listSnapshots(principal) });
-        } else {
-          sendJson(response, 201, await lib.createSnapshot(await readJsonBody(request), principal));
-        }
-        return;
-      }
-      const rollback = ROLLBACK_PATH.exec(path);
-      if (rollback?.[1] !== undefined) {
-        allow(method, ['POST']);
-        sendJson(response, 200, await lib.rollback(decodeURIComponent(rollback[1]), principal));
-        return;
-      }
-      const snapshot = SNAPSHOT_PATH.exec(path);
-      if (snapshot?.[1] !== undefined) {
-        allow(method, ['GET', 'DELETE']);
-        const name = decodeURIComponent(snapshot[1]);
-        if (method === 'GET') {
-          sendJson(response, 200, await lib.getSnapshot(name, principal));
-        } else {
-          await lib.deleteSnapshot(name, principal);
-          response.writeHead(204).end();
-        }
         return;
       }
       sendProblem(response, {
         type: 'not-found',
         title: 'Not Found',
         status: 404,
-        detail: `The library has no ${path}.`,
+        detail: `The library has no ${url.pathname}.`,
       });
     }
 
@@ -235,7 +323,11 @@ export function createLibraryServiceFactory(
         try {
           if (new URL(subpath, 'http://library.invalid').pathname === '/healthz') {
             const opened = await open();
-            sendJson(response, 200, { status: 'ok', service: 'library', ...opened.describe() });
+            sendJson(response, 200, {
+              status: 'ok',
+              service: 'library',
+              ...(await opened.describe()),
+            });
             return;
           }
           if (!context.principal) {
@@ -248,6 +340,8 @@ export function createLibraryServiceFactory(
           if (!problem) throw error;
           const headers: Record<string, string> =
             error instanceof LibraryRequestError && error.allow ? { allow: error.allow } : {};
+          // A refused upload is not read to its end: the connection closes instead.
+          if (!request.complete) headers.connection = 'close';
           sendProblem(response, problem, headers);
         }
       },

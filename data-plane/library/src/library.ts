@@ -6,13 +6,20 @@ import {
   type DocumentAccess,
 } from './access/document-access.ts';
 import { composeExtractiveAnswer, type AnswerCitation } from './answers/extractive-answer.ts';
-import { createLexicalHashEmbedder, type EmbeddingProvider } from './embeddings/index.ts';
+import type { EmbeddingProvider } from './embeddings/index.ts';
 import { createFieldReader, LibraryRequestError } from './http/library-requests.ts';
 import { decodeCursor, encodeCursor } from './http/search-cursor.ts';
 import { originalAssociatedData, type IngestionPolicy } from './ingestion/ingest-document.ts';
 import { readIngestRequest, type IngestRequest } from './ingestion/ingest-request.ts';
 import { createIngestionJobs, type IngestionOutcome } from './ingestion/ingestion-jobs.ts';
-import { DEFAULT_LICENSE_POLICY, type LicensePolicy } from './licensing/index.ts';
+import type { LicensePolicy } from './licensing/index.ts';
+import {
+  createLibrarySettingsStore,
+  embeddingProviderFor,
+  ensureLibrarySettingsSchema,
+  type LibrarySettings,
+} from './settings/library-settings.ts';
+import { createEmbeddingModelStore, embeddingModelKey } from './store/embedding-model.ts';
 import { reciprocalRankFusion } from './retrieval/index.ts';
 import { createIngestionJobStore, type IngestionJob } from './store/ingestion-job-store.ts';
 import { ensureLibrarySchema, type VectorEngine } from './store/library-schema.ts';
@@ -38,7 +45,11 @@ export interface LibraryOptions {
   planId?: string;
   /** The tenant's data keys: job inputs and kept originals are encrypted with them. */
   cipher?: TenantDataCipher | undefined;
-  /** Default: the offline lexical-hash embedder, 384 dimensions. */
+  /**
+   * The options below fix a setting for this library instance (benchmarks, tests, embedders);
+   * without them the tenant's saved library settings decide (`GET|PATCH /v1/settings`).
+   * Default embedder: the offline lexical-hash embedder, 384 dimensions.
+   */
   embedder?: EmbeddingProvider;
   /** Which licences may be ingested and used for training (the tenant's policy). */
   licensePolicy?: LicensePolicy;
@@ -46,7 +57,7 @@ export interface LibraryOptions {
   nearDuplicateThreshold?: number;
   /** Chunk size and overlap in tokens (defaults 400 and 50). */
   chunking?: { maxTokens?: number; overlapTokens?: number };
-  /** Keep originals (encrypted, needs `cipher`) and for how long. Default: not kept. */
+  /** Keep originals (encrypted, needs `cipher`) and for how long. Default: the settings'. */
   retention?: { keepOriginals: boolean; originalsRetentionDays: number | null };
   /** How often the worker resumes waiting jobs and purges expired originals (ms; 0: never). */
   workerIntervalMs?: number;
@@ -85,11 +96,21 @@ export interface SearchPage {
 }
 
 export interface Library {
-  describe(): {
+  describe(): Promise<{
     vectorEngine: VectorEngine;
     embedder: { id: string; model: string; dimensions: number };
+    /** Chunks waiting to be embedded with the current model (after a change of model). */
+    pendingEmbeddings: number;
     originals: { encrypted: boolean; kept: boolean };
-  };
+  }>;
+  settings(principal: RequestPrincipal): Promise<LibrarySettings>;
+  updateSettings(
+    patch: unknown,
+    principal: RequestPrincipal,
+    options: { ifMatch?: string | undefined; reindex: boolean },
+  ): Promise<LibrarySettings & { pendingEmbeddings: number }>;
+  /** Embeds chunks waiting for the current model (the worker does it every interval). */
+  embedPending(limit?: number): Promise<number>;
   ingest(
     request: IngestRequest,
     caller: {
@@ -198,27 +219,40 @@ function accessProblem(
  * cites a stored span, snapshots of the knowledge base, and encrypted originals.
  */
 export async function createLibrary(options: LibraryOptions): Promise<Library> {
-  const embedder = options.embedder ?? createLexicalHashEmbedder({ dimensions: 384 });
+  const cipher = options.cipher;
+  await ensureLibrarySettingsSchema(options.pool);
+  const settingsStore = createLibrarySettingsStore(options.pool, cipher);
+  let embedder =
+    options.embedder ?? embeddingProviderFor(await settingsStore.embeddingSettings(), cipher);
   const engine = await ensureLibrarySchema(options.pool, { dimensions: embedder.dimensions });
   const store = createLibraryStore(options.pool, engine);
+  const embeddingModels = createEmbeddingModelStore(options.pool, engine);
+  if ((await embeddingModels.adopt(embedder)).reset) {
+    options.logger.info(
+      { model: embeddingModelKey(embedder) },
+      'embedding model changed: re-embedding',
+    );
+  }
   const snapshots = createSnapshotStore(options.pool);
   const access = createDocumentAccess({
     tenantId: options.tenantId,
     planId: options.planId ?? 'starter',
   });
-  const cipher = options.cipher;
-  const retention = options.retention ?? { keepOriginals: false, originalsRetentionDays: null };
-  const policy: IngestionPolicy = {
-    licensePolicy: options.licensePolicy ?? DEFAULT_LICENSE_POLICY,
-    nearDuplicateThreshold: options.nearDuplicateThreshold ?? 0.85,
-    retention,
-    embedder,
-    chunking: options.chunking ?? {},
-  };
+  /** The tenant's settings, with what the options fix taking precedence. */
+  async function policy(): Promise<IngestionPolicy> {
+    const saved = await settingsStore.get();
+    return {
+      licensePolicy: options.licensePolicy ?? saved.licensePolicy,
+      nearDuplicateThreshold: options.nearDuplicateThreshold ?? saved.nearDuplicateThreshold,
+      retention: options.retention ?? saved.retention,
+      embedder,
+      chunking: options.chunking ?? {},
+    };
+  }
   const jobs = createIngestionJobs({
     jobs: createIngestionJobStore(options.pool),
     store,
-    policy: () => Promise.resolve(policy),
+    policy,
     cipher,
     logger: options.logger,
     ...(options.jobLeaseMs === undefined ? {} : { leaseMs: options.jobLeaseMs }),
@@ -229,10 +263,10 @@ export async function createLibrary(options: LibraryOptions): Promise<Library> {
       'pgvector is not installed in this database: the library searches vectors exactly, in the service',
     );
   }
-  if (retention.keepOriginals && !cipher) {
+  if (!cipher) {
     options.logger.warn(
       {},
-      'the retention policy keeps originals but the host has no tenant data keys: originals are not kept',
+      'no tenant data keys: ingestion jobs are stored unencrypted and originals are not kept',
     );
   }
 
@@ -322,6 +356,10 @@ export async function createLibrary(options: LibraryOptions): Promise<Library> {
       working = working.then(async () => {
         try {
           await jobs.resumePending();
+          // Re-embedding after a change of model, a bounded share of each pass.
+          for (let batch = 0; batch < 20; batch += 1) {
+            if ((await embeddingModels.embedPending(embedder, 128)) === 0) break;
+          }
           if (Date.now() - lastPurge > 10 * 60_000) {
             lastPurge = Date.now();
             const purged = await store.purgeExpiredOriginals();
@@ -336,11 +374,43 @@ export async function createLibrary(options: LibraryOptions): Promise<Library> {
   }
 
   return {
-    describe: () => ({
-      vectorEngine: engine,
-      embedder: { id: embedder.id, model: embedder.model, dimensions: embedder.dimensions },
-      originals: { encrypted: cipher !== undefined, kept: retention.keepOriginals && !!cipher },
-    }),
+    async describe() {
+      const [saved, pendingEmbeddings] = await Promise.all([policy(), embeddingModels.pending()]);
+      return {
+        vectorEngine: engine,
+        embedder: { id: embedder.id, model: embedder.model, dimensions: embedder.dimensions },
+        pendingEmbeddings,
+        originals: {
+          encrypted: cipher !== undefined,
+          kept: saved.retention.keepOriginals && cipher !== undefined,
+        },
+      };
+    },
+
+    async settings(principal) {
+      requireAdministrator(principal);
+      return settingsStore.get();
+    },
+
+    async updateSettings(patch, principal, { ifMatch, reindex }) {
+      requireAdministrator(principal);
+      const updated = await settingsStore.update(patch, principalName(principal), {
+        reindex,
+        ...(ifMatch === undefined ? {} : { ifMatch }),
+      });
+      if (updated.embeddingChanged && !options.embedder) {
+        const next = embeddingProviderFor(await settingsStore.embeddingSettings(), cipher);
+        await embeddingModels.adopt(next);
+        embedder = next;
+        options.logger.info(
+          { model: embeddingModelKey(next) },
+          'embedding model changed: re-embedding',
+        );
+      }
+      return { ...updated.settings, pendingEmbeddings: await embeddingModels.pending() };
+    },
+
+    embedPending: (limit = 128) => embeddingModels.embedPending(embedder, limit),
 
     async ingest(request, caller) {
       const { principal } = caller;
@@ -538,7 +608,7 @@ export async function createLibrary(options: LibraryOptions): Promise<Library> {
     } catch (error) {
       if (!(error instanceof DocumentAccessDeniedError)) throw error;
       throw LibraryRequestError.forbidden(
-        'Managing the knowledge base’s snapshots takes the tenant’s administrator role.',
+        'Managing the knowledge base (snapshots, settings) takes the tenant’s administrator role.',
       );
     }
   }

@@ -44,8 +44,8 @@ export class LibraryRequestError extends Error {
   }
 }
 
-/** The largest JSON request body read (a document's text included): 25 MiB. */
-export const MAX_JSON_BODY_BYTES = 25 * 1024 * 1024;
+/** The largest JSON request body read: a 20 MiB document as base64 (26.7 MiB) and its fields. */
+export const MAX_JSON_BODY_BYTES = 28 * 1024 * 1024;
 
 /** Reads and parses a JSON request body; 415 for another type, 413 beyond `maxBytes`. */
 export async function readJsonBody(
@@ -58,7 +58,7 @@ export async function readJsonBody(
       type: 'unsupported-media-type',
       title: 'Unsupported Media Type',
       status: 415,
-      detail: 'Send application/json.',
+      detail: 'Send application/json (or multipart/form-data where a document is uploaded).',
     });
   }
   const declared = Number(request.headers['content-length'] ?? Number.NaN);

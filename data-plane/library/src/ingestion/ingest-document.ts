@@ -11,6 +11,7 @@ import {
 } from '../licensing/index.ts';
 import { parseDocument } from '../parsing/index.ts';
 import type { LibraryStore, StoredVersion } from '../store/library-store.ts';
+import { embeddingModelKey } from '../store/embedding-model.ts';
 import { redactParsedDocument } from './redact-parsed-document.ts';
 import { documentInputOf, originalBytesOf, type IngestRequest } from './ingest-request.ts';
 
@@ -170,6 +171,7 @@ export async function ingestDocument(input: {
     contentDigest: digest,
     minhash: toBuffer(signature),
     minhashBands: bands,
+    embeddingModel: embeddingModelKey(policy.embedder),
     redactionReport: redacted.report,
     trainingAllowed: decision.trainingAllowed,
     ingestedBy: input.provenance.ingestedBy,

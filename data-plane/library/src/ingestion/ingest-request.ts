@@ -4,9 +4,13 @@ import {
   type DocumentClassification,
 } from '../access/document-access.ts';
 import { createFieldReader, LibraryRequestError } from '../http/library-requests.ts';
+import { DEFAULT_MAX_DOCUMENT_BYTES } from '../parsing/index.ts';
 
-/** The largest document text a JSON request may carry (characters). */
-const MAX_CONTENT_CHARACTERS = 20 * 1024 * 1024;
+/**
+ * The largest `content` a request may carry (characters): the parser's byte limit, as
+ * base64 (4 characters per 3 bytes) when the content is bytes.
+ */
+const MAX_CONTENT_CHARACTERS = 4 * Math.ceil(DEFAULT_MAX_DOCUMENT_BYTES / 3);
 
 /**
  * One ingestion, validated: what a job stores (encrypted) and what a worker resumes from.

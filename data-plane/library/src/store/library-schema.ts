@@ -18,6 +18,8 @@ export interface LibrarySchemaOptions {
  * - `chunks`: the chunks of a version with their character spans, heading path, a
  *   generated `tsvector` for full-text search and the embedding — `vector(n)` with an HNSW
  *   index when pgvector is installed, `real[]` searched exactly by the service otherwise;
+ * - `embedding_model`: which model the stored vectors come from (see `embedding-model.ts`;
+ *   a chunk's NULL embedding waits for the current model);
  * - `minhash_bands`: the LSH index of the versions' MinHash signatures (near-duplicate
  *   candidates without reading every signature);
  * - `originals`: the original (unredacted) upload of a version, encrypted with the tenant's
@@ -89,12 +91,20 @@ export async function ensureLibrarySchema(
         heading_path text[] NOT NULL DEFAULT '{}',
         is_current boolean NOT NULL DEFAULT true,
         tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', text)) STORED,
-        embedding ${embeddingType} NOT NULL,
+        embedding ${embeddingType},
         FOREIGN KEY (document_id, version)
           REFERENCES library.document_versions (document_id, version) ON DELETE CASCADE
       );
       CREATE INDEX IF NOT EXISTS chunks_document ON library.chunks (document_id, version);
       CREATE INDEX IF NOT EXISTS chunks_tsv ON library.chunks USING gin (tsv);
+      ALTER TABLE library.chunks ALTER COLUMN embedding DROP NOT NULL;
+      CREATE INDEX IF NOT EXISTS chunks_unembedded ON library.chunks (id) WHERE embedding IS NULL;
+      CREATE TABLE IF NOT EXISTS library.embedding_model (
+        singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        model_key text NOT NULL,
+        dimensions integer NOT NULL,
+        changed_at timestamptz NOT NULL DEFAULT now()
+      );
       CREATE TABLE IF NOT EXISTS library.minhash_bands (
         band smallint NOT NULL,
         bucket bigint NOT NULL,

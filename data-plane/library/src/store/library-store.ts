@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { exactNearest } from '../retrieval/fusion.ts';
 import type { MinhashBand } from '../dedupe/index.ts';
+import { currentEmbeddingModel } from './embedding-model.ts';
 import { vectorLiteral, type VectorEngine } from './library-schema.ts';
 
 /** A chunk ready to store: its text, exact span in the version's text, and embedding. */
@@ -39,6 +40,11 @@ export interface VersionToStore {
   trainingAllowed: boolean;
   ingestedBy: string;
   chunks: readonly ChunkToStore[];
+  /**
+   * The model the chunks were embedded with (`embeddingModelKey`): if the tenant's model
+   * changed meanwhile, the chunks are stored without embeddings, for the re-embedding.
+   */
+  embeddingModel: string;
   /** The original upload, encrypted with the tenant's data key (retention policy permitting). */
   original?: EncryptedOriginal;
   /** The ingestion job this write finishes, marked succeeded in the same transaction. */
@@ -289,12 +295,13 @@ export function createLibraryStore(pool: Pool, engine: VectorEngine): LibrarySto
     );
   }
 
+  /** Writes a version's chunks; without `withEmbeddings` their embeddings wait (NULL). */
   async function insertChunks(
     client: PoolClient,
-    documentId: string,
-    version: number,
+    target: { documentId: string; version: number; withEmbeddings: boolean },
     chunks: readonly ChunkToStore[],
   ) {
+    const { documentId, version, withEmbeddings } = target;
     for (let first = 0; first < chunks.length; first += CHUNK_BATCH) {
       const batch = chunks.slice(first, first + CHUNK_BATCH);
       await client.query(
@@ -316,7 +323,7 @@ export function createLibraryStore(pool: Pool, engine: VectorEngine): LibrarySto
           batch.map((chunk) => chunk.start),
           batch.map((chunk) => chunk.end),
           batch.map((chunk) => JSON.stringify(chunk.headingPath)),
-          batch.map((chunk) => vectorLiteral(chunk.embedding, engine)),
+          batch.map((chunk) => (withEmbeddings ? vectorLiteral(chunk.embedding, engine) : null)),
         ],
       );
     }
@@ -390,7 +397,13 @@ export function createLibraryStore(pool: Pool, engine: VectorEngine): LibrarySto
               input.ingestedBy,
             ],
           );
-          await insertChunks(client, documentId, version, input.chunks);
+          const model = await currentEmbeddingModel(client);
+          const current = model === undefined || model === input.embeddingModel;
+          await insertChunks(
+            client,
+            { documentId, version, withEmbeddings: current },
+            input.chunks,
+          );
           await client.query(
             `INSERT INTO library.minhash_bands (band, bucket, document_id, version)
              SELECT band, bucket, $1, $2 FROM unnest($3::smallint[], $4::bigint[]) AS t(band, bucket)
@@ -564,7 +577,7 @@ export function createLibraryStore(pool: Pool, engine: VectorEngine): LibrarySto
         const where = scopeClause(scope, 3);
         const { rows } = await pool.query<ChunkRow>(
           `SELECT ${CHUNK_COLUMNS}, 1 - (c.embedding <=> $1::vector) AS score
-             ${CHUNK_JOINS} ${where.sql}
+             ${CHUNK_JOINS} ${where.sql} AND c.embedding IS NOT NULL
             ORDER BY c.embedding <=> $1::vector, c.id
             LIMIT $2`,
           [vectorLiteral(embedding, engine), limit, ...where.values],
@@ -575,6 +588,7 @@ export function createLibraryStore(pool: Pool, engine: VectorEngine): LibrarySto
       const where = scopeClause(scope, 1);
       const { rows } = await pool.query<ChunkRow & { embedding: number[] }>(
         `SELECT ${CHUNK_COLUMNS}, 0 AS score, c.embedding ${CHUNK_JOINS} ${where.sql}
+            AND c.embedding IS NOT NULL
           ORDER BY c.id`,
         where.values,
       );
