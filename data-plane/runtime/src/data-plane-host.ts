@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type * as Grpc from '@grpc/grpc-js';
 import type pg from 'pg';
 import type {
   DataPlaneRequestContext,
@@ -47,6 +48,13 @@ export interface DataPlaneHost {
   readonly pool: pg.Pool;
   /** Listens on `host` (default 127.0.0.1) and resolves with the bound port. */
   listen(port: number, host?: string): Promise<number>;
+  /**
+   * Serves the gRPC services of every mounted service (`DataPlaneService.grpc`, which loads
+   * lazy services now) on `host` (default 127.0.0.1), plaintext like the HTTP server behind
+   * it; resolves with the bound port. gRPC is loaded here, never by a host that does not
+   * call this. Calls are authenticated by each service with the host's authenticator.
+   */
+  listenGrpc(port: number, host?: string): Promise<number>;
   /** Stops accepting, lets requests in flight finish, closes services and the pool. */
   close(): Promise<void>;
 }
@@ -59,10 +67,14 @@ export interface HostHealth {
     | { connected: true; user: string; database: string; latencyMs: number }
     | { connected: false; error: string };
   services: { enabled: string[]; deployed: string[] };
+  /** Present when the host serves gRPC: its bound port and fully qualified service names. */
+  grpc?: { port: number; services: string[] };
 }
 
 /** Seconds a caller should wait when the platform's keys cannot be fetched. */
 const KEYS_RETRY_AFTER_SECONDS = 5;
+/** How long a closing host lets gRPC calls in flight finish before cancelling them. */
+const GRPC_SHUTDOWN_GRACE_MS = 2_000;
 
 /** `/{service}/rest`: the mount name and the path below it. */
 function splitServicePath(path: string): { name: string | undefined; rest: string } {
@@ -149,8 +161,11 @@ export function createDataPlaneHost(options: DataPlaneHostOptions): DataPlaneHos
     }
   }
 
+  let grpc: { server: Grpc.Server; port: number; services: string[] } | undefined;
+
   const health = async (): Promise<HostHealth> => {
     const services = { enabled: [...enabled], deployed: [...mounted.keys()] };
+    const served = grpc ? { grpc: { port: grpc.port, services: grpc.services } } : {};
     const started = performance.now();
     try {
       const { rows } = await withTimeout(
@@ -163,7 +178,13 @@ export function createDataPlaneHost(options: DataPlaneHostOptions): DataPlaneHos
       );
       const latencyMs = Math.round((performance.now() - started) * 100) / 100;
       const row = rows[0] ?? { user: '', database: '' };
-      return { status: 'ok', tenant, database: { connected: true, ...row, latencyMs }, services };
+      return {
+        status: 'ok',
+        tenant,
+        database: { connected: true, ...row, latencyMs },
+        services,
+        ...served,
+      };
     } catch (error) {
       const message = (error as Error).message;
       logger.warn({ error: message }, 'health check could not reach the database');
@@ -172,6 +193,7 @@ export function createDataPlaneHost(options: DataPlaneHostOptions): DataPlaneHos
         tenant,
         database: { connected: false, error: message },
         services,
+        ...served,
       };
     }
   };
@@ -294,18 +316,77 @@ export function createDataPlaneHost(options: DataPlaneHostOptions): DataPlaneHos
         });
       });
     },
+    async listenGrpc(port, host = '127.0.0.1') {
+      if (grpc) throw new Error('The host already serves gRPC.');
+      const grpcJs = await import('@grpc/grpc-js');
+      const grpcServer = new grpcJs.Server();
+      const names: string[] = [];
+      for (const service of mounted.values()) {
+        for (const served of (await service.grpc?.({ authenticator: options.authenticator })) ??
+          []) {
+          grpcServer.addService(served.definition, served.implementation);
+          names.push(...serviceNamesOf(served.definition));
+        }
+      }
+      const bound = await bindGrpc(
+        grpcServer,
+        grpcJs.ServerCredentials.createInsecure(),
+        port,
+        host,
+      );
+      grpc = { server: grpcServer, port: bound, services: [...new Set(names)] };
+      return bound;
+    },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      // Stops taking calls now; the services' close below ends their streams.
+      const grpcClosed = grpc ? shutdownGrpc(grpc.server, GRPC_SHUTDOWN_GRACE_MS) : undefined;
       await closed;
       await Promise.allSettled(
         [...mounted.values()].map(async (service) => {
           await service.close?.();
         }),
       );
+      await grpcClosed;
       await database.end();
     },
   };
+}
+
+/** `citadel.library.v1.Library` of a definition's method paths (`/citadel.library.v1.Library/Retrieve`). */
+function serviceNamesOf(definition: Grpc.ServiceDefinition): string[] {
+  return Object.values(definition).map((method) => method.path.split('/')[1] ?? '');
+}
+
+/** Binds `host:port` (brackets around an IPv6 address) and resolves with the bound port. */
+function bindGrpc(
+  server: Grpc.Server,
+  credentials: Grpc.ServerCredentials,
+  port: number,
+  host: string,
+): Promise<number> {
+  const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, credentials, (error, bound) => {
+      if (error) reject(error);
+      else resolve(bound);
+    });
+  });
+}
+
+/** Lets calls in flight finish for `graceMs`, then cancels what remains. */
+async function shutdownGrpc(server: Grpc.Server, graceMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const graceful = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  const timedOut = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+  });
+  await Promise.race([graceful, timedOut]);
+  clearTimeout(timer);
 }
 
 /**

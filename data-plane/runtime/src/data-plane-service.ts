@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Pool } from 'pg';
 import type { RequestPrincipal } from './data-plane-token.ts';
 import type { HostLogger } from './host-logger.ts';
+import type { RequestAuthenticator } from './request-authentication.ts';
 
 /**
  * One data-plane service (orchestrator, library, sapiens, payments) inside a tenant's
@@ -19,8 +21,31 @@ export interface DataPlaneService {
     subpath: string,
     context: DataPlaneRequestContext,
   ): void | Promise<void>;
+  /**
+   * The service's gRPC services, for a host that serves gRPC (`GRPC_PORT`): called once at
+   * the host's start, before the port is bound. A service without it serves HTTP only.
+   */
+  grpc?(context: DataPlaneGrpcContext): Promise<readonly DataPlaneGrpcService[]>;
   /** Releases what the service holds; called on graceful shutdown. */
   close?(): Promise<void>;
+}
+
+/** What the host hands a service for its gRPC services. */
+export interface DataPlaneGrpcContext {
+  /**
+   * The host's token verification: a gRPC call carries the same platform-signed bearer token
+   * as an HTTP request (`authorization` metadata), verified for the service it calls.
+   */
+  authenticator: RequestAuthenticator;
+}
+
+/**
+ * One gRPC service as `@grpc/grpc-js` serves it (`server.addService(definition,
+ * implementation)`); the definition comes from the service's .proto file (`@grpc/proto-loader`).
+ */
+export interface DataPlaneGrpcService {
+  definition: ServiceDefinition;
+  implementation: UntypedServiceImplementation;
 }
 
 /**

@@ -9,6 +9,11 @@ export interface HostEnvironment {
   /** 0 picks a free port. */
   port: number;
   /**
+   * The port of the host's gRPC server (`GRPC_PORT`; 0 picks a free one), on `listenHost`
+   * too; undefined (the default): no gRPC server, and gRPC is never loaded.
+   */
+  grpcPort: number | undefined;
+  /**
    * The address to listen on (`HOST`): 127.0.0.1 by default — on one machine only the
    * platform's gateway reaches a host; in a pod, 0.0.0.0 behind the tenant's NetworkPolicy.
    */
@@ -52,14 +57,24 @@ export function readHostEnvironment(
     problems.push('CITADEL_TENANT_DATABASE_URL must be a postgres:// or postgresql:// URL');
   }
   const services = readServices(env.CITADEL_SERVICES, problems);
-  const port = readPort(env.PORT, problems);
+  const port = readPort('PORT', env.PORT, problems) ?? 0;
+  const grpcPort = readPort('GRPC_PORT', env.GRPC_PORT, problems);
   const listenHost = readListenHost(env.HOST, problems);
   const tokens = readTokenIssuer(env, problems);
 
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
-    environment: { tenantSlug, tenantId, databaseUrl, services, port, listenHost, tokens },
+    environment: {
+      tenantSlug,
+      tenantId,
+      databaseUrl,
+      services,
+      port,
+      grpcPort,
+      listenHost,
+      tokens,
+    },
   };
 }
 
@@ -112,12 +127,13 @@ function readServices(value: string | undefined, problems: string[]): string[] {
   return [...new Set(names)];
 }
 
-function readPort(value: string | undefined, problems: string[]): number {
+/** A port from 0 to 65535; undefined when the variable is unset or blank. */
+function readPort(name: string, value: string | undefined, problems: string[]): number | undefined {
   const text = value?.trim() ?? '';
-  if (text === '') return 0;
+  if (text === '') return undefined;
   const port = Number(text);
   if (!/^\d+$/.test(text) || port > 65_535) {
-    problems.push(`PORT ${JSON.stringify(text)} must be an integer from 0 to 65535`);
+    problems.push(`${name} ${JSON.stringify(text)} must be an integer from 0 to 65535`);
   }
   return port;
 }

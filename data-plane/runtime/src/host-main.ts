@@ -1,7 +1,8 @@
 /**
  * Entry of a tenant's data-plane host, started by the control plane's supervisor with the
  * tenant's environment and an IPC channel. Reports `{type: 'ready', port}` over IPC once
- * listening, and exits when the channel closes: a host never outlives its supervisor.
+ * listening (with `grpcPort` when `GRPC_PORT` is set), and exits when the channel closes: a
+ * host never outlives its supervisor.
  */
 import { createDataPlaneHost } from './data-plane-host.ts';
 import { readHostEnvironment } from './host-environment.ts';
@@ -68,8 +69,14 @@ process.on('SIGINT', () => shutdown('SIGINT'));
 
 try {
   const port = await host.listen(config.port, config.listenHost);
-  logger.info({ port, services: config.services }, 'data-plane host listening');
-  if (process.send && process.connected) process.send({ type: 'ready', port });
+  // gRPC (and the services it loads) only for a host given GRPC_PORT.
+  const grpcPort =
+    config.grpcPort === undefined
+      ? undefined
+      : await host.listenGrpc(config.grpcPort, config.listenHost);
+  const grpc = grpcPort === undefined ? {} : { grpcPort };
+  logger.info({ port, ...grpc, services: config.services }, 'data-plane host listening');
+  if (process.send && process.connected) process.send({ type: 'ready', port, ...grpc });
 } catch (error) {
   logger.error({ error }, 'data-plane host could not listen');
   process.exit(1);

@@ -5,6 +5,8 @@ export {
   type HostHealth,
 } from './data-plane-host.ts';
 export type {
+  DataPlaneGrpcContext,
+  DataPlaneGrpcService,
   DataPlaneRequestContext,
   DataPlaneService,
   DataPlaneServiceContext,
