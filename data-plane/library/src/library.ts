@@ -6,6 +6,7 @@ import {
   type DocumentAccess,
 } from './access/document-access.ts';
 import { composeExtractiveAnswer, type AnswerCitation } from './answers/extractive-answer.ts';
+import { redactText } from './dlp/index.ts';
 import type { EmbeddingProvider } from './embeddings/index.ts';
 import { createFieldReader, LibraryRequestError } from './http/library-requests.ts';
 import { decodeCursor, encodeCursor } from './http/search-cursor.ts';
@@ -292,9 +293,12 @@ export async function createLibrary(options: LibraryOptions): Promise<Library> {
     if (readable.classifications.length === 0 && readable.ownClassifications.length === 0) {
       return [];
     }
-    const [queryVector] = await embedder.embed([query]);
+    // A query is redacted like a document before it is embedded (a remote provider must
+    // not receive the personal data a user typed) or searched for.
+    const safeQuery = redactText(query).text;
+    const [queryVector] = await embedder.embed([safeQuery]);
     const [lexical, semantic] = await Promise.all([
-      store.fullTextRanking(query, scope, depth),
+      store.fullTextRanking(safeQuery, scope, depth),
       queryVector ? store.vectorRanking(queryVector, scope, depth) : Promise.resolve([]),
     ]);
     const byId = new Map([...semantic, ...lexical].map((chunk) => [chunk.chunkId, chunk]));
