@@ -10,6 +10,11 @@ import {
   type HostProblem,
   type RequestPrincipal,
 } from '@citadel/data-plane-runtime';
+import {
+  createOpenAiCompatibleAnswerProvider,
+  type AnswerProvider,
+} from './answers/answer-provider.ts';
+import { createLibraryGrpcService } from './grpc/library-grpc-service.ts';
 import { readDocumentUpload, uploadToIngestBody } from './http/document-upload.ts';
 import { callerProblemOf, type IngestionOutcome } from './ingestion/ingestion-jobs.ts';
 import { readIngestRequest } from './ingestion/ingest-request.ts';
@@ -86,6 +91,28 @@ function sendOutcome(
   sendJson(response, outcome.result.unchanged ? 200 : 201, outcome.result);
 }
 
+/**
+ * A generated-answer provider when the host is configured with one
+ * (`CITADEL_LIBRARY_ANSWERS_URL`, `…_MODEL`, `…_API_KEY`): any OpenAI-compatible chat
+ * completions server. Without it, answers are extractive.
+ */
+function answersOf(context: DataPlaneServiceContext): { answers?: AnswerProvider } {
+  const env = context.environment;
+  const baseUrl = env.CITADEL_LIBRARY_ANSWERS_URL;
+  const model = env.CITADEL_LIBRARY_ANSWERS_MODEL;
+  if (!baseUrl || !model) return {};
+  return {
+    answers: createOpenAiCompatibleAnswerProvider({
+      baseUrl,
+      model,
+      apiKey: env.CITADEL_LIBRARY_ANSWERS_API_KEY,
+      onFallback: (reason) => {
+        context.logger.warn({ reason }, 'answered extractively instead');
+      },
+    }),
+  };
+}
+
 /** `Prefer: respond-async` (RFC 7240): answer 202 with the job, ingest in the background. */
 function prefersAsync(request: IncomingMessage): boolean {
   const prefer = request.headers.prefer ?? '';
@@ -121,7 +148,7 @@ export function createLibraryServiceFactory(
 ): DataPlaneServiceFactory {
   return (serviceContext: DataPlaneServiceContext): DataPlaneService => {
     let library: Promise<Library> | undefined;
-    const open = () => {
+    const open = (): Promise<Library> => {
       library ??= Promise.resolve()
         .then(() =>
           createLibrary({
@@ -131,14 +158,24 @@ export function createLibraryServiceFactory(
             tenantId: serviceContext.tenant.id,
             planId: serviceContext.environment.CITADEL_TENANT_PLAN ?? 'starter',
             cipher: readTenantDataCipher(serviceContext.environment),
+            ...answersOf(serviceContext),
           }),
         )
+        // The outbox's triggers and relay, and the event feed of the gRPC API.
+        .then(async (opened) => {
+          await events.start();
+          return opened;
+        })
         .catch((error: unknown) => {
           library = undefined;
           throw error;
         });
       return library;
     };
+
+    const events = createLibraryGrpcService(serviceContext, open, async (caller) => {
+      (await open()).requireEventReader(caller);
+    });
 
     /** One route: a path pattern, the methods it answers, and what it does. */
     interface Route {
@@ -345,7 +382,9 @@ export function createLibraryServiceFactory(
           sendProblem(response, problem, headers);
         }
       },
+      grpc: events.grpc,
       async close() {
+        await events.close();
         if (library) await (await library).close();
       },
     };

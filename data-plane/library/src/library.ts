@@ -5,7 +5,11 @@ import {
   DocumentAccessDeniedError,
   type DocumentAccess,
 } from './access/document-access.ts';
-import { composeExtractiveAnswer, type AnswerCitation } from './answers/extractive-answer.ts';
+import {
+  createExtractiveAnswerProvider,
+  type AnswerProvider,
+  type ComposedAnswer,
+} from './answers/answer-provider.ts';
 import { redactText } from './dlp/index.ts';
 import type { EmbeddingProvider } from './embeddings/index.ts';
 import { createFieldReader, LibraryRequestError } from './http/library-requests.ts';
@@ -60,6 +64,8 @@ export interface LibraryOptions {
   chunking?: { maxTokens?: number; overlapTokens?: number };
   /** Keep originals (encrypted, needs `cipher`) and for how long. Default: the settings'. */
   retention?: { keepOriginals: boolean; originalsRetentionDays: number | null };
+  /** Composes answers; default: the offline extractive provider. */
+  answers?: AnswerProvider;
   /** How often the worker resumes waiting jobs and purges expired originals (ms; 0: never). */
   workerIntervalMs?: number;
   /** A running job's lease (ms): a job whose process died is resumed after it. */
@@ -131,10 +137,7 @@ export interface Library {
   ): Promise<{ mediaType: string; content: Buffer }>;
   search(params: URLSearchParams, principal: RequestPrincipal): Promise<SearchPage>;
   retrieve(request: RetrieveRequest, caller: RequestPrincipal): Promise<SearchPage>;
-  answer(
-    body: unknown,
-    principal: RequestPrincipal,
-  ): Promise<{ answer: string | null; citations: AnswerCitation[] }>;
+  answer(body: unknown, principal: RequestPrincipal): Promise<ComposedAnswer>;
   createSnapshot(body: unknown, principal: RequestPrincipal): Promise<SnapshotRecord>;
   listSnapshots(principal: RequestPrincipal): Promise<SnapshotRecord[]>;
   getSnapshot(
@@ -146,6 +149,11 @@ export interface Library {
     name: string,
     principal: RequestPrincipal,
   ): Promise<{ snapshot: string; changed: number }>;
+  /**
+   * Throws a 403 problem unless `principal` may read the library's event stream: the
+   * tenant's administrators, and API keys with scope `events:read` or `*` (other services).
+   */
+  requireEventReader(principal: RequestPrincipal): void;
   /** Resumes waiting ingestion jobs now (the worker does it on its own every interval). */
   resumePendingJobs(): Promise<number>;
   close(): Promise<void>;
@@ -235,6 +243,7 @@ export async function createLibrary(options: LibraryOptions): Promise<Library> {
     );
   }
   const snapshots = createSnapshotStore(options.pool);
+  const answers = options.answers ?? createExtractiveAnswerProvider();
   const access = createDocumentAccess({
     tenantId: options.tenantId,
     planId: options.planId ?? 'starter',
@@ -545,7 +554,11 @@ export async function createLibrary(options: LibraryOptions): Promise<Library> {
       if (!question) throw LibraryRequestError.invalid('question is required.');
       if (snapshot !== undefined) checkSnapshotName(snapshot);
       const hits = await rank(question, await scopeFor(principal, {}, snapshot), 20);
-      return composeExtractiveAnswer(question, hits.slice(0, 8), { sentences: limit ?? 3 });
+      // The passages are redacted stored text; the question is redacted as well before a
+      // provider sees it.
+      return answers.compose(redactText(question).text, hits.slice(0, 8), {
+        sentences: limit ?? 3,
+      });
     },
 
     async createSnapshot(body, principal) {
@@ -596,6 +609,22 @@ export async function createLibrary(options: LibraryOptions): Promise<Library> {
         'knowledge base rolled back',
       );
       return { snapshot: name, changed: rolledBack.changed };
+    },
+
+    requireEventReader(principal) {
+      if (
+        principal.type === 'api-key' &&
+        (principal.scopes.includes('events:read') || principal.scopes.includes('*'))
+      ) {
+        return;
+      }
+      try {
+        access.requireAdministrator(principal);
+      } catch {
+        throw LibraryRequestError.forbidden(
+          'The library’s events are for administrators and API keys with scope events:read.',
+        );
+      }
     },
 
     resumePendingJobs: () => jobs.resumePending(),

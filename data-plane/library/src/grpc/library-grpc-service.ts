@@ -2,6 +2,7 @@ import type {
   DataPlaneGrpcContext,
   DataPlaneGrpcService,
   DataPlaneServiceContext,
+  RequestPrincipal,
 } from '@citadel/data-plane-runtime';
 import {
   createLibraryOutbox,
@@ -32,6 +33,7 @@ export interface LibraryGrpcService {
 export function createLibraryGrpcService(
   context: DataPlaneServiceContext,
   library: () => Promise<RetrievalSource>,
+  authorizeEvents?: (caller: RequestPrincipal) => Promise<void>,
 ): LibraryGrpcService {
   let outbox: LibraryOutbox | undefined;
   // Not at construction: the host creates the tenant's pool on first use only.
@@ -48,6 +50,7 @@ export function createLibraryGrpcService(
       outbox: { events: (afterId, signal) => outboxOf().events(afterId, signal) },
       tenantId: context.tenant.id,
       logger: context.logger,
+      ...(authorizeEvents ? { authorizeEvents } : {}),
     }),
     async close() {
       await outbox?.close();
