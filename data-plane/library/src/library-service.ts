@@ -15,6 +15,7 @@ import {
   type AnswerProvider,
 } from './answers/answer-provider.ts';
 import { createLibraryGrpcService } from './grpc/library-grpc-service.ts';
+import { createMilvusVectorIndex } from './vector/index.ts';
 import { readDocumentUpload, uploadToIngestBody } from './http/document-upload.ts';
 import { callerProblemOf, type IngestionOutcome } from './ingestion/ingestion-jobs.ts';
 import { readIngestRequest } from './ingestion/ingest-request.ts';
@@ -113,6 +114,32 @@ function answersOf(context: DataPlaneServiceContext): { answers?: AnswerProvider
   };
 }
 
+/**
+ * The tenant's Milvus database when its vector engine is milvus (`CITADEL_VECTOR_ENGINE=milvus`,
+ * `CITADEL_MILVUS_ADDRESS`, `…_DATABASE`, `…_TOKEN`); the SDK loads only then.
+ */
+function vectorIndexOf(context: DataPlaneServiceContext): Pick<LibraryOptions, 'vectorIndex'> {
+  const env = context.environment;
+  if (env.CITADEL_VECTOR_ENGINE !== 'milvus') return {};
+  const address = env.CITADEL_MILVUS_ADDRESS;
+  const database = env.CITADEL_MILVUS_DATABASE;
+  if (!address || !database) {
+    throw new Error(
+      'CITADEL_VECTOR_ENGINE=milvus needs CITADEL_MILVUS_ADDRESS and CITADEL_MILVUS_DATABASE',
+    );
+  }
+  return {
+    vectorIndex: async (dimensions) => {
+      const { MilvusClient } = await import('@zilliz/milvus2-sdk-node');
+      const token = env.CITADEL_MILVUS_TOKEN;
+      const client = new MilvusClient({ address, database, ...(token ? { token } : {}) });
+      const index = createMilvusVectorIndex({ client, database, dimensions });
+      await index.ensureCollection();
+      return index;
+    },
+  };
+}
+
 /** `Prefer: respond-async` (RFC 7240): answer 202 with the job, ingest in the background. */
 function prefersAsync(request: IncomingMessage): boolean {
   const prefer = request.headers.prefer ?? '';
@@ -159,6 +186,7 @@ export function createLibraryServiceFactory(
             planId: serviceContext.environment.CITADEL_TENANT_PLAN ?? 'starter',
             cipher: readTenantDataCipher(serviceContext.environment),
             ...answersOf(serviceContext),
+            ...vectorIndexOf(serviceContext),
           }),
         )
         // The outbox's triggers and relay, and the event feed of the gRPC API.

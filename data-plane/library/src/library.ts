@@ -25,6 +25,8 @@ import {
   type LibrarySettings,
 } from './settings/library-settings.ts';
 import { createEmbeddingModelStore, embeddingModelKey } from './store/embedding-model.ts';
+import { createVectorIndexSync } from './store/vector-index-sync.ts';
+import type { VectorIndex } from './vector/index.ts';
 import { reciprocalRankFusion } from './retrieval/index.ts';
 import { createIngestionJobStore, type IngestionJob } from './store/ingestion-job-store.ts';
 import { ensureLibrarySchema, type VectorEngine } from './store/library-schema.ts';
@@ -64,6 +66,12 @@ export interface LibraryOptions {
   chunking?: { maxTokens?: number; overlapTokens?: number };
   /** Keep originals (encrypted, needs `cipher`) and for how long. Default: the settings'. */
   retention?: { keepOriginals: boolean; originalsRetentionDays: number | null };
+  /**
+   * Builds an external vector index for the embedder's dimensions (Milvus, for tenants whose
+   * vector engine is milvus). The tenant database stays the source of truth; the index is
+   * kept in step with it.
+   */
+  vectorIndex?: (dimensions: number) => Promise<VectorIndex>;
   /** Composes answers; default: the offline extractive provider. */
   answers?: AnswerProvider;
   /** How often the worker resumes waiting jobs and purges expired originals (ms; 0: never). */
@@ -104,7 +112,9 @@ export interface SearchPage {
 
 export interface Library {
   describe(): Promise<{
-    vectorEngine: VectorEngine;
+    vectorEngine: VectorEngine | 'milvus';
+    /** Documents and deletions an external vector index has yet to catch up with. */
+    pendingVectorSync: number;
     embedder: { id: string; model: string; dimensions: number };
     /** Chunks waiting to be embedded with the current model (after a change of model). */
     pendingEmbeddings: number;
@@ -157,6 +167,11 @@ export interface Library {
   /** Resumes waiting ingestion jobs now (the worker does it on its own every interval). */
   resumePendingJobs(): Promise<number>;
   close(): Promise<void>;
+}
+
+/** Whether a settings patch names the embedding provider. */
+function isEmbeddingChange(patch: unknown): boolean {
+  return typeof patch === 'object' && patch !== null && 'embeddings' in patch;
 }
 
 /** Provenance name of a principal: `user:<id>`, `api-key:<id>`, `operator`. */
@@ -233,8 +248,28 @@ export async function createLibrary(options: LibraryOptions): Promise<Library> {
   const settingsStore = createLibrarySettingsStore(options.pool, cipher);
   let embedder =
     options.embedder ?? embeddingProviderFor(await settingsStore.embeddingSettings(), cipher);
-  const engine = await ensureLibrarySchema(options.pool, { dimensions: embedder.dimensions });
-  const store = createLibraryStore(options.pool, engine);
+  const vectorIndex = await options.vectorIndex?.(embedder.dimensions);
+  const engine = await ensureLibrarySchema(options.pool, {
+    dimensions: embedder.dimensions,
+    externalIndex: vectorIndex !== undefined,
+  });
+  const store = createLibraryStore(options.pool, engine, vectorIndex);
+  const vectorSync = vectorIndex ? createVectorIndexSync(options.pool, vectorIndex) : undefined;
+  /** Brings the external index up to date for a document now; the worker retries failures. */
+  async function syncVectors(documentId: string): Promise<void> {
+    try {
+      await vectorSync?.syncDocument(documentId);
+    } catch (error) {
+      options.logger.warn({ documentId, error }, 'vector index behind; the worker will catch up');
+    }
+  }
+  async function syncPendingVectors(): Promise<void> {
+    try {
+      await vectorSync?.syncPending(100);
+    } catch (error) {
+      options.logger.warn({ error }, 'vector index unreachable; retrying on the next pass');
+    }
+  }
   const embeddingModels = createEmbeddingModelStore(options.pool, engine);
   if ((await embeddingModels.adopt(embedder)).reset) {
     options.logger.info(
@@ -369,6 +404,7 @@ export async function createLibrary(options: LibraryOptions): Promise<Library> {
       working = working.then(async () => {
         try {
           await jobs.resumePending();
+          await syncPendingVectors();
           // Re-embedding after a change of model, a bounded share of each pass.
           for (let batch = 0; batch < 20; batch += 1) {
             if ((await embeddingModels.embedPending(embedder, 128)) === 0) break;
@@ -388,9 +424,14 @@ export async function createLibrary(options: LibraryOptions): Promise<Library> {
 
   return {
     async describe() {
-      const [saved, pendingEmbeddings] = await Promise.all([policy(), embeddingModels.pending()]);
+      const [saved, pendingEmbeddings, pendingVectorSync] = await Promise.all([
+        policy(),
+        embeddingModels.pending(),
+        vectorSync ? vectorSync.pending() : Promise.resolve(0),
+      ]);
       return {
-        vectorEngine: engine,
+        vectorEngine: vectorIndex ? vectorIndex.engine : engine,
+        pendingVectorSync,
         embedder: { id: embedder.id, model: embedder.model, dimensions: embedder.dimensions },
         pendingEmbeddings,
         originals: {
@@ -407,6 +448,12 @@ export async function createLibrary(options: LibraryOptions): Promise<Library> {
 
     async updateSettings(patch, principal, { ifMatch, reindex }) {
       requireAdministrator(principal);
+      if (vectorIndex && isEmbeddingChange(patch)) {
+        throw LibraryRequestError.conflict(
+          'reindex-not-supported',
+          'This tenant’s vectors are in Milvus: changing its embedding model is not supported yet.',
+        );
+      }
       const updated = await settingsStore.update(patch, principalName(principal), {
         reindex,
         ...(ifMatch === undefined ? {} : { ifMatch }),
@@ -452,12 +499,16 @@ export async function createLibrary(options: LibraryOptions): Promise<Library> {
           'document.write',
         );
       }
-      return jobs.submit({
+      const outcome = await jobs.submit({
         request,
         provenance: { ingestedBy: principalName(principal), ownerId },
         idempotencyKey: caller.idempotencyKey,
         respondAsync: caller.respondAsync ?? false,
       });
+      if (outcome.kind === 'done' && !outcome.result.unchanged) {
+        await syncVectors(outcome.result.id);
+      }
+      return outcome;
     },
 
     async job(id, principal) {
@@ -484,6 +535,7 @@ export async function createLibrary(options: LibraryOptions): Promise<Library> {
       const document = await documentOr404(id);
       accessProblem(access, principal, document, 'document.write');
       await store.deleteDocument(id, principalName(principal));
+      await syncPendingVectors();
       options.logger.info({ documentId: id }, 'document deleted');
     },
 
@@ -493,6 +545,7 @@ export async function createLibrary(options: LibraryOptions): Promise<Library> {
       if (!(await store.deleteVersion(id, version, principalName(principal)))) {
         throw LibraryRequestError.notFound(`document ${id} has no version ${version}`);
       }
+      await syncPendingVectors();
       options.logger.info({ documentId: id, version }, 'document version deleted');
     },
 
@@ -604,6 +657,7 @@ export async function createLibrary(options: LibraryOptions): Promise<Library> {
       requireAdministrator(principal);
       const rolledBack = await snapshots.rollback(name, principalName(principal));
       if (!rolledBack) throw LibraryRequestError.notFound(`snapshot ${name} does not exist`);
+      await syncPendingVectors();
       options.logger.info(
         { snapshot: name, changed: rolledBack.changed },
         'knowledge base rolled back',
@@ -627,7 +681,11 @@ export async function createLibrary(options: LibraryOptions): Promise<Library> {
       }
     },
 
-    resumePendingJobs: () => jobs.resumePending(),
+    async resumePendingJobs() {
+      const ran = await jobs.resumePending();
+      await syncPendingVectors();
+      return ran;
+    },
 
     async close() {
       if (timer) clearInterval(timer);

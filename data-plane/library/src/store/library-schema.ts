@@ -6,6 +6,8 @@ export type VectorEngine = 'pgvector' | 'exact';
 /** Dimensions of the stored embeddings (the embedder must produce exactly these). */
 export interface LibrarySchemaOptions {
   dimensions: number;
+  /** The vectors are searched in an external index (Milvus): no HNSW index in PostgreSQL. */
+  externalIndex?: boolean;
 }
 
 /**
@@ -18,6 +20,8 @@ export interface LibrarySchemaOptions {
  * - `chunks`: the chunks of a version with their character spans, heading path, a
  *   generated `tsvector` for full-text search and the embedding — `vector(n)` with an HNSW
  *   index when pgvector is installed, `real[]` searched exactly by the service otherwise;
+ * - `vector_deletions`, and `generation`/`vector_synced_generation` on documents: what an
+ *   external vector index (Milvus) has yet to catch up with (see `vector-index-sync.ts`);
  * - `embedding_model`: which model the stored vectors come from (see `embedding-model.ts`;
  *   a chunk's NULL embedding waits for the current model);
  * - `minhash_bands`: the LSH index of the versions' MinHash signatures (near-duplicate
@@ -99,6 +103,19 @@ export async function ensureLibrarySchema(
       CREATE INDEX IF NOT EXISTS chunks_tsv ON library.chunks USING gin (tsv);
       ALTER TABLE library.chunks ALTER COLUMN embedding DROP NOT NULL;
       CREATE INDEX IF NOT EXISTS chunks_unembedded ON library.chunks (id) WHERE embedding IS NULL;
+      ALTER TABLE library.documents
+        ADD COLUMN IF NOT EXISTS generation integer NOT NULL DEFAULT 1,
+        ADD COLUMN IF NOT EXISTS vector_synced_generation integer NOT NULL DEFAULT 0,
+        ADD COLUMN IF NOT EXISTS vector_access text;
+      CREATE INDEX IF NOT EXISTS documents_vector_lag ON library.documents (updated_at)
+        WHERE vector_synced_generation < generation;
+      ALTER TABLE library.document_versions
+        ADD COLUMN IF NOT EXISTS vectors_indexed boolean NOT NULL DEFAULT false;
+      CREATE TABLE IF NOT EXISTS library.vector_deletions (
+        id bigserial PRIMARY KEY,
+        document_id uuid NOT NULL,
+        versions integer[]
+      );
       CREATE TABLE IF NOT EXISTS library.embedding_model (
         singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
         model_key text NOT NULL,
@@ -176,7 +193,7 @@ export async function ensureLibrarySchema(
         WHERE attrelid = 'library.chunks'::regclass AND attname = 'embedding'`,
     );
     const stored: VectorEngine = rows[0]?.type.startsWith('vector') ? 'pgvector' : 'exact';
-    if (stored === 'pgvector') {
+    if (stored === 'pgvector' && !options.externalIndex) {
       await client.query(
         // Only the current versions' chunks: what every search but an "as of" one reads.
         `CREATE INDEX IF NOT EXISTS chunks_embedding_current ON library.chunks

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { exactNearest } from '../retrieval/fusion.ts';
 import type { MinhashBand } from '../dedupe/index.ts';
+import type { VectorIndex } from '../vector/index.ts';
 import { currentEmbeddingModel } from './embedding-model.ts';
 import { vectorLiteral, type VectorEngine } from './library-schema.ts';
 
@@ -262,12 +263,57 @@ const documentColumns = (input: VersionToStore) => [
   input.tags,
 ];
 
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** Chunks are written this many per statement (one round trip each). */
 const CHUNK_BATCH = 500;
 
 /** The library's persistence in the tenant's own database (see `ensureLibrarySchema`). */
-export function createLibraryStore(pool: Pool, engine: VectorEngine): LibraryStore {
+export function createLibraryStore(
+  pool: Pool,
+  engine: VectorEngine,
+  vectorIndex?: VectorIndex,
+): LibraryStore {
   const vectorType = engine === 'pgvector' ? 'vector' : 'real[]';
+  const externalIndex = vectorIndex !== undefined;
+
+  /** The nearest chunks from the external index, read back through the same scope. */
+  async function externalRanking(
+    index: VectorIndex,
+    embedding: Float32Array,
+    scope: RankingScope,
+    limit: number,
+  ): Promise<RankedChunk[]> {
+    const visibleVersions =
+      scope.snapshot === undefined
+        ? undefined
+        : (
+            await pool.query<{ document_id: string; version: number }>(
+              'SELECT document_id, version FROM library.snapshot_members WHERE snapshot = $1',
+              [scope.snapshot],
+            )
+          ).rows.map((row) => ({ documentId: row.document_id, version: row.version }));
+    const nearest = await index.search(embedding, {
+      limit,
+      filters: scope.filters,
+      readable: scope.readable,
+      ...(visibleVersions ? { visibleVersions } : {}),
+    });
+    const ids = nearest.map((hit) => hit.chunkId).filter((id) => UUID_PATTERN.test(id));
+    if (ids.length === 0) return [];
+    // The database decides again: a chunk the index still has but the scope excludes (a
+    // deletion not yet applied there) is not answered.
+    const where = scopeClause(scope, 2);
+    const { rows } = await pool.query<ChunkRow>(
+      `SELECT ${CHUNK_COLUMNS}, 0 AS score ${CHUNK_JOINS} ${where.sql} AND c.id = ANY($1::uuid[])`,
+      [ids, ...where.values],
+    );
+    const byId = new Map(rows.map((row) => [row.chunk_id, row]));
+    return nearest.flatMap(({ chunkId, score }) => {
+      const row = byId.get(chunkId);
+      return row ? [{ ...toRanked(row), score }] : [];
+    });
+  }
 
   async function transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
@@ -359,7 +405,8 @@ export function createLibraryStore(pool: Pool, engine: VectorEngine): LibrarySto
             await client.query(
               `UPDATE library.documents SET title = $2, source = $3, author = $4, license = $5,
                  media_type = $6, tags = $7, classification = $8, latest_version = $9,
-                 current_version = $9, updated_at = now() WHERE id = $1`,
+                 current_version = $9, generation = generation + 1, updated_at = now()
+               WHERE id = $1`,
               [documentId, ...documentColumns(input), input.classification, version],
             );
             await client.query(
@@ -433,9 +480,12 @@ export function createLibraryStore(pool: Pool, engine: VectorEngine): LibrarySto
             );
           }
           const event = { documentId, version, chunks: input.chunks.length };
+          // With an external index, DocumentIndexed follows when the index has the vectors.
           await client.query(
-            `INSERT INTO library.outbox (event_type, payload)
-             VALUES ('DocumentIngested', $1), ('DocumentIndexed', $1)`,
+            externalIndex
+              ? `INSERT INTO library.outbox (event_type, payload) VALUES ('DocumentIngested', $1)`
+              : `INSERT INTO library.outbox (event_type, payload)
+                 VALUES ('DocumentIngested', $1), ('DocumentIndexed', $1)`,
             [JSON.stringify(event)],
           );
           stored = { documentId, version, unchanged: false };
@@ -573,6 +623,7 @@ export function createLibraryStore(pool: Pool, engine: VectorEngine): LibrarySto
     },
 
     async vectorRanking(embedding, scope, limit) {
+      if (vectorIndex) return externalRanking(vectorIndex, embedding, scope, limit);
       if (engine === 'pgvector') {
         const where = scopeClause(scope, 3);
         const { rows } = await pool.query<ChunkRow>(
@@ -620,6 +671,11 @@ export function createLibraryStore(pool: Pool, engine: VectorEngine): LibrarySto
           documentId,
         ]);
         if (rowCount === 0) return false;
+        if (externalIndex) {
+          await client.query('INSERT INTO library.vector_deletions (document_id) VALUES ($1)', [
+            documentId,
+          ]);
+        }
         await client.query(
           `INSERT INTO library.outbox (event_type, payload) VALUES ('DocumentDeleted', $1)`,
           [JSON.stringify({ documentId, deletedBy })],
@@ -649,10 +705,17 @@ export function createLibraryStore(pool: Pool, engine: VectorEngine): LibrarySto
           await client.query('DELETE FROM library.documents WHERE id = $1', [documentId]);
         } else if (rows[0].current_version === version) {
           await client.query(
-            'UPDATE library.documents SET current_version = $2, updated_at = now() WHERE id = $1',
+            `UPDATE library.documents SET current_version = $2, generation = generation + 1,
+               updated_at = now() WHERE id = $1`,
             [documentId, newest],
           );
           await markCurrentChunks(client, [documentId]);
+        }
+        if (externalIndex) {
+          await client.query(
+            'INSERT INTO library.vector_deletions (document_id, versions) VALUES ($1, $2)',
+            [documentId, newest === null ? null : [version]],
+          );
         }
         await client.query(
           `INSERT INTO library.outbox (event_type, payload) VALUES ('DocumentVersionDeleted', $1)`,

@@ -133,7 +133,8 @@ export function createSnapshotStore(pool: Pool): SnapshotStore {
         ]);
         if (exists.rowCount === 0) return undefined;
         const changed = await client.query<{ id: string }>(
-          `UPDATE library.documents d SET current_version = m.version, updated_at = now()
+          `UPDATE library.documents d SET current_version = m.version,
+                  generation = d.generation + 1, updated_at = now()
              FROM library.documents d2
              LEFT JOIN library.snapshot_members m ON m.document_id = d2.id AND m.snapshot = $1
             WHERE d.id = d2.id AND d.current_version IS DISTINCT FROM m.version
