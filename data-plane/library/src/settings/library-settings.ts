@@ -1,3 +1,4 @@
+import { inTransaction } from '../store/in-transaction.ts';
 import type { Pool, PoolClient } from 'pg';
 import type { TenantDataCipher } from '@citadel/data-plane-runtime';
 import {
@@ -254,21 +255,6 @@ export function embeddingProviderFor(
 /** The key is sealed to its base URL: moved to another host, it no longer opens. */
 function apiKeyContext(baseUrl: string): string {
   return `library.settings/embeddings.apiKey ${baseUrl}`;
-}
-
-async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
 }
 
 /**

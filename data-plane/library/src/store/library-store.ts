@@ -4,6 +4,7 @@ import { exactNearest } from '../retrieval/fusion.ts';
 import type { MinhashBand } from '../dedupe/index.ts';
 import type { VectorIndex } from '../vector/index.ts';
 import { currentEmbeddingModel } from './embedding-model.ts';
+import { inTransaction } from './in-transaction.ts';
 import { vectorLiteral, type VectorEngine } from './library-schema.ts';
 
 /** A chunk ready to store: its text, exact span in the version's text, and embedding. */
@@ -315,21 +316,6 @@ export function createLibraryStore(
     });
   }
 
-  async function transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
-
   /** Points the document's chunks' `is_current` at its `current_version`. */
   async function markCurrentChunks(client: PoolClient, documentIds: readonly string[]) {
     await client.query(
@@ -378,7 +364,7 @@ export function createLibraryStore(
   return {
     engine,
     async storeVersion(input) {
-      return transaction(async (client) => {
+      return inTransaction(pool, async (client) => {
         const documentId = input.documentId;
         // The document row is locked: concurrent re-ingestions get consecutive versions.
         const { rows } = await client.query<{
@@ -666,7 +652,7 @@ export function createLibraryStore(
     },
 
     async deleteDocument(documentId, deletedBy) {
-      return transaction(async (client) => {
+      return inTransaction(pool, async (client) => {
         const { rowCount } = await client.query('DELETE FROM library.documents WHERE id = $1', [
           documentId,
         ]);
@@ -685,7 +671,7 @@ export function createLibraryStore(
     },
 
     async deleteVersion(documentId, version, deletedBy) {
-      return transaction(async (client) => {
+      return inTransaction(pool, async (client) => {
         const { rows } = await client.query<{ current_version: number | null }>(
           'SELECT current_version FROM library.documents WHERE id = $1 FOR UPDATE',
           [documentId],

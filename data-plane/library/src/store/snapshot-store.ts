@@ -1,4 +1,5 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
+import { inTransaction } from './in-transaction.ts';
 
 /** A named set of document versions: the knowledge base as it was when it was taken. */
 export interface SnapshotRecord {
@@ -48,21 +49,6 @@ const toRecord = (row: SnapshotRow): SnapshotRecord => ({
   createdBy: row.created_by,
   createdAt: row.created_at.toISOString(),
 });
-
-async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
 
 /** Knowledge-base snapshots in the tenant's database (tables of `ensureLibrarySchema`). */
 export function createSnapshotStore(pool: Pool): SnapshotStore {

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { ChunkVector, VectorIndex } from '../vector/index.ts';
+import { inTransaction } from './in-transaction.ts';
 
 /**
  * Keeps an external vector index (Milvus) in step with the tenant's database, which stays
@@ -101,36 +102,28 @@ export function createVectorIndexSync(pool: Pool, index: VectorIndex): VectorInd
         ownerId: document.owner_id ?? undefined,
       });
     }
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(pool, async (client) => {
       await client.query(
         `UPDATE library.documents SET vector_synced_generation = $2, vector_access = $3
-          WHERE id = $1 AND vector_synced_generation < $2`,
+            WHERE id = $1 AND vector_synced_generation < $2`,
         [documentId, document.generation, accessKey(document)],
       );
       if (indexed.length > 0) {
         await client.query(
           `UPDATE library.document_versions SET vectors_indexed = true
-            WHERE document_id = $1 AND version = ANY($2::int[])`,
+              WHERE document_id = $1 AND version = ANY($2::int[])`,
           [documentId, indexed],
         );
         await client.query(
           `INSERT INTO library.outbox (event_type, payload)
-           SELECT 'DocumentIndexed', jsonb_build_object('documentId', $1::uuid, 'version', v,
-                    'chunks', (SELECT count(*) FROM library.chunks c
-                                WHERE c.document_id = $1 AND c.version = v))
-             FROM unnest($2::int[]) AS v`,
+             SELECT 'DocumentIndexed', jsonb_build_object('documentId', $1::uuid, 'version', v,
+                      'chunks', (SELECT count(*) FROM library.chunks c
+                                  WHERE c.document_id = $1 AND c.version = v))
+               FROM unnest($2::int[]) AS v`,
           [documentId, indexed],
         );
       }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   return {
