@@ -5,12 +5,17 @@ import type { DatabaseCredentials, TenantDataKeySet } from './tenant-template-in
 
 /** The identity every data-plane pod of the tenant runs as. */
 export const DATA_PLANE_SERVICE_ACCOUNT = 'data-plane';
-/** The Secret holding what the tenant's hosts need to reach their data: login and data keys. */
+/**
+ * The Secret holding what the tenant's hosts need to reach their data: login, data keys and,
+ * for a milvus tenant on a platform whose Milvus asks for one, the Milvus token.
+ */
 export const DATABASE_CREDENTIALS_SECRET = 'database-credentials';
 /** The Secret key whose value is the whole connection URL the hosts read. */
 export const DATABASE_URL_KEY = 'url';
 /** The Secret key whose value is the tenant's data keys, see {@link tenantDataKeysValue}. */
 export const DATA_KEYS_KEY = 'data-keys';
+/** The Secret key whose value is the platform's Milvus token, for a milvus tenant only. */
+export const MILVUS_TOKEN_KEY = 'milvus-token';
 
 const ACCESS_APP = { name: TENANT_APP_NAME, component: 'access' };
 
@@ -92,10 +97,11 @@ function base64(value: string): string {
 
 /**
  * The tenant's access Secret: its database login, exactly as the database driver created
- * it, and its data keys, exactly as the operator unwrapped them.
+ * it, its data keys, exactly as the operator unwrapped them, and its Milvus token when it
+ * is given one.
  */
 export function databaseCredentialsSecret(context: TemplateContext): ISecret {
-  const { databaseCredentials: credentials, dataKeys } = context.parameters;
+  const { databaseCredentials: credentials, dataKeys, milvus } = context.parameters;
   return {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -109,6 +115,7 @@ export function databaseCredentialsSecret(context: TemplateContext): ISecret {
       password: base64(credentials.password),
       [DATABASE_URL_KEY]: base64(databaseUrl(credentials)),
       [DATA_KEYS_KEY]: base64(tenantDataKeysValue(dataKeys)),
+      ...(milvus?.token === undefined ? {} : { [MILVUS_TOKEN_KEY]: base64(milvus.token) }),
     },
   };
 }

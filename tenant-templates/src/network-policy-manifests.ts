@@ -111,10 +111,12 @@ export function dnsEgressPolicy(context: TemplateContext): INetworkPolicy {
 
 /**
  * The services may reach the platform endpoints they are given (database, vector store,
- * token keys), each on its own port; undefined when there are none.
+ * token keys), each on its own port, and a milvus tenant's services its Milvus; undefined
+ * when there is none of these.
  */
 export function platformEgressPolicy(context: TemplateContext): INetworkPolicy | undefined {
-  const endpoints = context.parameters.platformEndpoints;
+  const { platformEndpoints, milvus } = context.parameters;
+  const endpoints = [...platformEndpoints, ...(milvus ? [milvus.egress] : [])];
   if (endpoints.length === 0) return undefined;
   return policy(context, 'allow-platform-egress', {
     podSelector: DATA_PLANE_POD_SELECTOR,

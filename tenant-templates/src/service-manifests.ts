@@ -4,6 +4,7 @@ import {
   DATA_PLANE_SERVICE_ACCOUNT,
   DATABASE_CREDENTIALS_SECRET,
   DATABASE_URL_KEY,
+  MILVUS_TOKEN_KEY,
 } from './access-manifests.ts';
 import type {
   IContainer,
@@ -57,6 +58,23 @@ function fromAccessSecret(name: string, key: string) {
   return { name, valueFrom: { secretKeyRef: { name: DATABASE_CREDENTIALS_SECRET, key } } };
 }
 
+/**
+ * Where a milvus tenant's hosts search (the library's `CITADEL_VECTOR_ENGINE`,
+ * `CITADEL_MILVUS_*`): the token by reference to the access Secret, never as a value.
+ */
+function milvusEnvironment({ parameters }: TemplateContext): NonNullable<IContainer['env']> {
+  const milvus = parameters.milvus;
+  if (!milvus) return [];
+  return [
+    { name: 'CITADEL_VECTOR_ENGINE', value: 'milvus' },
+    { name: 'CITADEL_MILVUS_ADDRESS', value: milvus.address },
+    { name: 'CITADEL_MILVUS_DATABASE', value: milvus.database },
+    ...(milvus.token === undefined
+      ? []
+      : [fromAccessSecret('CITADEL_MILVUS_TOKEN', MILVUS_TOKEN_KEY)]),
+  ];
+}
+
 function environment(context: TemplateContext, service: DataPlaneServiceName): IContainer['env'] {
   const { tenant, parameters } = context;
   return [
@@ -69,6 +87,7 @@ function environment(context: TemplateContext, service: DataPlaneServiceName): I
     { name: 'GRPC_PORT', value: String(SERVICE_GRPC_PORT) },
     fromAccessSecret('CITADEL_TENANT_DATABASE_URL', DATABASE_URL_KEY),
     fromAccessSecret('CITADEL_TENANT_DATA_KEYS', DATA_KEYS_KEY),
+    ...milvusEnvironment(context),
     ...(parameters.tokenIssuer
       ? [
           { name: 'CITADEL_TOKEN_ISSUER', value: parameters.tokenIssuer.issuer },

@@ -8,7 +8,11 @@ import {
   tenantOwnerReferences,
 } from './tenant-labels.ts';
 import { TenantTemplateError } from './tenant-template-error.ts';
-import type { TenantDataKeySet, TenantTemplateInput } from './tenant-template-input.ts';
+import type {
+  TenantDataKeySet,
+  TenantMilvusDatabase,
+  TenantTemplateInput,
+} from './tenant-template-input.ts';
 
 /** The input, checked, with what every template derives from it computed once. */
 export interface TemplateContext extends TenantTemplateInput {
@@ -87,6 +91,35 @@ function checkDataKeys({ activeVersion, keys }: TenantDataKeySet): void {
   }
 }
 
+/** Milvus database names: a letter or underscore, then letters, digits, underscores. */
+const MILVUS_DATABASE_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
+
+/**
+ * Only a milvus tenant is given Milvus, and what it is given is well formed; messages never
+ * show the token.
+ */
+function checkMilvus(input: TenantTemplateInput, milvus: TenantMilvusDatabase): void {
+  const { slug, resources } = input.tenant.spec;
+  if (resources.vectorStore.engine !== 'milvus') {
+    throw new TenantTemplateError(
+      'invalid-parameter',
+      `tenant ${slug} keeps its vectors in ${resources.vectorStore.engine}, not Milvus`,
+    );
+  }
+  if (!/^\S+$/.test(milvus.address)) {
+    throw new TenantTemplateError('invalid-parameter', `Milvus address ${milvus.address}`);
+  }
+  if (!isPort(milvus.egress.port)) {
+    throw new TenantTemplateError('invalid-parameter', `Milvus port ${milvus.egress.port}`);
+  }
+  if (!MILVUS_DATABASE_PATTERN.test(milvus.database)) {
+    throw new TenantTemplateError('invalid-parameter', `Milvus database ${milvus.database}`);
+  }
+  if (milvus.token === '') {
+    throw new TenantTemplateError('invalid-parameter', 'the Milvus token is empty');
+  }
+}
+
 function isPort(port: number): boolean {
   return Number.isInteger(port) && port >= 1 && port <= 65_535;
 }
@@ -96,6 +129,7 @@ export function createTemplateContext(input: TenantTemplateInput): TemplateConte
   checkTenant(input);
   checkParameters(input);
   checkDataKeys(input.parameters.dataKeys);
+  if (input.parameters.milvus) checkMilvus(input, input.parameters.milvus);
   return {
     ...input,
     namespace: tenantNamespaceName(input.tenant.spec.slug),

@@ -64,6 +64,23 @@ export interface TenantDataKeySet {
   keys: readonly TenantDataKey[];
 }
 
+/**
+ * The tenant's own Milvus database, for a tenant whose vector engine is milvus: where its
+ * services dial Milvus and how their egress reaches it, the database the operator created for
+ * it, and the platform's token. The templates only carry these values into the pods, the
+ * access Secret and the network policy: they never invent one.
+ */
+export interface TenantMilvusDatabase {
+  /** Where the services' Milvus client dials: `host:port`, as the operator dials it. */
+  address: string;
+  /** Milvus's port and where it lives, as a NetworkPolicy peer. */
+  egress: { port: number; destination: NetworkDestination };
+  /** The tenant's database, exactly as the operator's Milvus driver named it. */
+  database: string;
+  /** Carried into the access Secret only, never into a pod spec; absent where Milvus asks none. */
+  token?: string;
+}
+
 /** What the platform, not the tenant, decides about a tenant's data plane. */
 export interface TenantTemplateParameters {
   /** The data-plane host image; each service runs it with `CITADEL_SERVICES=<service>`. */
@@ -75,6 +92,11 @@ export interface TenantTemplateParameters {
   databaseCredentials: DatabaseCredentials;
   /** Carried into the access Secret; the active version also stamps the service pods. */
   dataKeys: TenantDataKeySet;
+  /**
+   * The tenant's Milvus database: given for a tenant whose vector engine is milvus, refused
+   * for any other. Without it a milvus tenant's services get no Milvus settings.
+   */
+  milvus?: TenantMilvusDatabase;
   /** Where hosts fetch the platform's token keys; without it hosts answer health checks only. */
   tokenIssuer?: { issuer: string; jwksUrl: string };
   /** The cluster DNS; defaults to `kube-system` pods labelled `k8s-app=kube-dns`. */

@@ -16,7 +16,6 @@ import {
   type IDeployment,
   type IPodSpec,
   type IResourceQuota,
-  type ISecret,
   type IService,
   type TenantManifest,
 } from '../src/index.ts';
@@ -27,6 +26,8 @@ import {
   PLAN_IDS,
   templateInput,
   type PlanId,
+  ofKind,
+  secretData,
 } from './tenant-template-fixtures.ts';
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -37,15 +38,6 @@ const LABEL_NAMED_KINDS = new Set(['Namespace', 'Service']);
 
 function render(planId: PlanId): TenantManifest[] {
   return renderTenantManifests(templateInput(planId));
-}
-
-function ofKind<Kind extends TenantManifest['kind']>(
-  manifests: TenantManifest[],
-  kind: Kind,
-): Array<Extract<TenantManifest, { kind: Kind }>> {
-  return manifests.filter(
-    (manifest): manifest is Extract<TenantManifest, { kind: Kind }> => manifest.kind === kind,
-  );
 }
 
 function podSpecs(manifests: TenantManifest[]): Array<{ name: string; spec: IPodSpec }> {
@@ -80,17 +72,6 @@ function deploymentCeiling(
   const surge = Number(deployment.spec?.strategy?.rollingUpdate?.maxSurge ?? 0);
   const [pod] = podSpecs([deployment]);
   return { pods: maxReplicas + surge, limits: pod?.spec.containers[0]?.resources?.limits ?? {} };
-}
-
-/** The Secret's values, decoded. */
-function secretData(manifests: TenantManifest[]): Record<string, string> {
-  const [secret]: ISecret[] = ofKind(manifests, 'Secret');
-  return Object.fromEntries(
-    Object.entries(secret?.data ?? {}).map(([key, value]) => [
-      key,
-      Buffer.from(value, 'base64').toString('utf8'),
-    ]),
-  );
 }
 
 describe.each(PLAN_IDS)('the %s plan', (planId) => {

@@ -1,5 +1,11 @@
 import { defaultTenantSpec, findPlan, type PlanDefinition } from '@citadel/contracts';
-import type { TenantTemplateInput, TenantTemplateParameters } from '../src/index.ts';
+import type {
+  ISecret,
+  TenantManifest,
+  TenantMilvusDatabase,
+  TenantTemplateInput,
+  TenantTemplateParameters,
+} from '../src/index.ts';
 
 export const PLAN_IDS = ['starter', 'business', 'enterprise'] as const;
 export type PlanId = (typeof PLAN_IDS)[number];
@@ -9,6 +15,9 @@ export const DATABASE_CIDR = '10.20.0.0/24';
 export const DATA_KEY_ONE = Buffer.alloc(32, 0x11);
 export const DATA_KEY_TWO = Buffer.alloc(32, 0x22);
 export const GATEWAY_NAMESPACE = 'citadel-system';
+/** The platform's Milvus, outside the cluster: a network of its own, a token. */
+export const MILVUS_CIDR = '10.30.0.0/24';
+export const MILVUS_TOKEN = 'root:M1lvus/token+with=odd&chars';
 
 export function planById(id: PlanId): PlanDefinition {
   const plan = findPlan(id);
@@ -73,4 +82,51 @@ export function templateInput(
     plan,
     parameters: templateParameters(overrides.parameters),
   };
+}
+
+/** The tenant's Milvus database as the operator gives it (`acme` on instance `prod01`). */
+export function milvusDatabase(
+  overrides: Partial<TenantMilvusDatabase> = {},
+): TenantMilvusDatabase {
+  return {
+    address: 'milvus.vectors.example.internal:19530',
+    egress: { port: 19_530, destination: { cidr: MILVUS_CIDR } },
+    database: 'citadel_prod01_acme',
+    token: MILVUS_TOKEN,
+    ...overrides,
+  };
+}
+
+/**
+ * A tenant on `planId` whose spec asks for Milvus (`resources.vectorStore.engine`), given
+ * `milvus` (undefined: given none).
+ */
+export function milvusTemplateInput(
+  planId: PlanId,
+  milvus: TenantMilvusDatabase | undefined,
+): TenantTemplateInput {
+  const input = templateInput(planId, { parameters: milvus ? { milvus } : {} });
+  input.tenant.spec.resources.vectorStore.engine = 'milvus';
+  return input;
+}
+
+/** The manifests of one kind, typed as that kind. */
+export function ofKind<Kind extends TenantManifest['kind']>(
+  manifests: TenantManifest[],
+  kind: Kind,
+): Array<Extract<TenantManifest, { kind: Kind }>> {
+  return manifests.filter(
+    (manifest): manifest is Extract<TenantManifest, { kind: Kind }> => manifest.kind === kind,
+  );
+}
+
+/** The access Secret's values, decoded. */
+export function secretData(manifests: TenantManifest[]): Record<string, string> {
+  const [secret]: ISecret[] = ofKind(manifests, 'Secret');
+  return Object.fromEntries(
+    Object.entries(secret?.data ?? {}).map(([key, value]) => [
+      key,
+      Buffer.from(value, 'base64').toString('utf8'),
+    ]),
+  );
 }
