@@ -51,13 +51,54 @@ describe('readOperatorConfig', () => {
       CITADEL_PLATFORM_ENDPOINTS: JSON.stringify([
         { name: 'database', port: 5432, destination: { cidr: '10.0.0.0/24' } },
       ]),
-      CITADEL_MILVUS_ADDRESS: 'milvus.milvus:19530',
+      CITADEL_MILVUS_ADDRESS: 'milvus.citadel-milvus.svc.cluster.local:19530',
       CITADEL_PULUMI_BACKEND_URL: 's3://citadel-state',
       CITADEL_PULUMI_PLATFORM: '{"clusterName":"citadel"}',
     });
     expect(config.templates.platformEndpoints).toHaveLength(1);
-    expect(config.milvus).toEqual({ address: 'milvus.milvus:19530', token: undefined });
+    expect(config.milvus).toEqual({
+      address: 'milvus.citadel-milvus.svc.cluster.local:19530',
+      token: undefined,
+      egress: { port: 19_530, destination: { namespace: 'citadel-milvus' } },
+    });
     expect(config.pulumi?.backendUrl).toBe('s3://citadel-state');
+  });
+
+  it.each([
+    ['a cluster Service', 'milvus.vectors.svc:19530', {}, { namespace: 'vectors' }],
+    ['an IPv4 address', 'https://10.40.1.7:443', {}, { cidr: '10.40.1.7/32' }],
+    ['an IPv6 address', '[fd00::7]:19530', {}, { cidr: 'fd00::7/128' }],
+    [
+      'a host outside the cluster, given its destination',
+      'https://in01-abc.vectors.example.com:19536',
+      { CITADEL_MILVUS_DESTINATION: '{"cidr":"198.51.100.0/24"}' },
+      { cidr: '198.51.100.0/24' },
+    ],
+  ])('opens to milvus tenants the port of Milvus at %s', (_case, address, extra, destination) => {
+    const config = readOperatorConfig({
+      ...REQUIRED,
+      CITADEL_MILVUS_ADDRESS: address,
+      CITADEL_MILVUS_TOKEN: 'root:Milvus',
+      ...extra,
+    });
+    expect(config.milvus).toEqual({
+      address,
+      token: 'root:Milvus',
+      egress: { port: Number(/:(\d+)$/.exec(address)?.[1]), destination },
+    });
+  });
+
+  it.each([
+    ['with no port', 'milvus.vectors.svc', 'CITADEL_MILVUS_ADDRESS'],
+    [
+      'outside the cluster, with no destination',
+      'vectors.example.com:19530',
+      'CITADEL_MILVUS_DESTINATION',
+    ],
+  ])('refuses a Milvus address %s', (_case, address, variable) => {
+    expect(() => readOperatorConfig({ ...REQUIRED, CITADEL_MILVUS_ADDRESS: address })).toThrow(
+      variable,
+    );
   });
 
   it('names every invalid variable, and refuses a renew deadline not shorter than the lease', () => {

@@ -24,6 +24,7 @@ import {
 import { createKubernetesNamespaceDriver } from './drivers/kubernetes-namespace-driver.ts';
 import { createKubernetesServicesDriver } from './drivers/kubernetes-services-driver.ts';
 import { createKubernetesTenantSecretStore } from './drivers/kubernetes-tenant-secret-store.ts';
+import { createTenantMilvusAccess, type PlatformMilvus } from './drivers/tenant-milvus-access.ts';
 import { createUnavailableGpuPoolDriver } from './drivers/unavailable-gpu-pool-driver.ts';
 import { createVectorStoreEngineDriver } from './drivers/vector-store-engine-driver.ts';
 import type { KubernetesClients } from './kubernetes-clients.ts';
@@ -57,8 +58,14 @@ export interface KubernetesTenantDriversDeps {
   /** The Tenant resource and plan for an export's `tenant.json`. */
   describeTenant: TenantExportSources['describeTenant'];
   logger: DriverLogger;
-  /** A Milvus database per tenant whose spec asks for Milvus. */
-  milvus?: ComponentDriver<ObservedVectorStore, VectorStoreAction>;
+  /**
+   * The platform's Milvus: a database per tenant whose spec asks for Milvus (`driver`), and
+   * where those tenants' services reach it (`platform`).
+   */
+  milvus?: {
+    driver: ComponentDriver<ObservedVectorStore, VectorStoreAction>;
+    platform: PlatformMilvus;
+  };
   /** KMS key and GPU node group per tenant (Pulumi tenant stacks). */
   cloud?: CloudResourceDrivers;
   /** The operator's cache of the tenants' objects (see {@link TenantObjectCache}). */
@@ -83,7 +90,9 @@ async function noteAuditLogLocation(directory: string) {
  * The drivers of the Kubernetes operator: the isolation boundary, the database login Secret
  * and the services as Kubernetes objects (server-side apply); the database, role, vector
  * store, data keys and export through the same drivers as the local platform, with their
- * secrets kept in Kubernetes Secrets; Milvus and the cloud resources when configured.
+ * secrets kept in Kubernetes Secrets; Milvus and the cloud resources when configured. A
+ * milvus tenant's services are given its Milvus database: address, database and token, and
+ * the egress to it.
  */
 export function createKubernetesTenantDrivers(deps: KubernetesTenantDriversDeps): TenantDrivers {
   assertInstanceId(deps.instanceId);
@@ -100,8 +109,9 @@ export function createKubernetesTenantDrivers(deps: KubernetesTenantDriversDeps)
   const dataKeys = createTenantDataKeys({ keyRing, secrets });
   const credentials = createTenantDatabaseCredentials({ secrets, dataKeys });
   const keys = createLocalKeysDriver({ keyRing, secrets });
+  const milvus = createTenantMilvusAccess(instanceId, deps.milvus?.platform);
   return {
-    namespace: createKubernetesNamespaceDriver({ applier, parameters }),
+    namespace: createKubernetesNamespaceDriver({ applier, parameters, milvus }),
     keys: deps.cloud ? deps.cloud.keys(keys) : keys,
     database: createKubernetesDatabaseDriver({
       database: createLocalDatabaseDriver({ adminPool, instanceId, secrets, credentials, logger }),
@@ -110,12 +120,13 @@ export function createKubernetesTenantDrivers(deps: KubernetesTenantDriversDeps)
       applier,
       parameters,
       address: deps.databaseAddress,
+      milvus,
     }),
     vectorStore: createVectorStoreEngineDriver({
       pgvector: createLocalVectorStoreDriver({ adminPool, instanceId, logger }),
-      milvus: deps.milvus,
+      milvus: deps.milvus?.driver,
     }),
-    services: createKubernetesServicesDriver({ applier, parameters, secrets }),
+    services: createKubernetesServicesDriver({ applier, parameters, secrets, milvus }),
     gpuPool: deps.cloud?.gpuPool ?? createUnavailableGpuPoolDriver(),
     dataExport: createLocalDataExportDriver({
       dataDir: deps.dataDir,

@@ -2,8 +2,11 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { NetworkDestination } from '@citadel/tenant-templates';
 import { z } from 'zod';
 import type { DatabaseAddress } from './drivers/kubernetes-database-driver.ts';
+import type { PlatformMilvus } from './drivers/tenant-milvus-access.ts';
 import type { LeaderElectionTimings } from './lease-leader-elector.ts';
 import type { KubernetesTemplateParameters } from './tenant-object-renderer.ts';
 
@@ -18,16 +21,18 @@ const optionalString = z
 const milliseconds = (defaultValue: number) =>
   z.coerce.number().int().min(100).default(defaultValue);
 
+const destinationSchema = z.union([
+  z.strictObject({ cidr: z.string() }),
+  z.strictObject({
+    namespace: z.string(),
+    podLabels: z.record(z.string(), z.string()).optional(),
+  }),
+]);
+
 const platformEndpointSchema = z.strictObject({
   name: z.string(),
   port: z.number().int().min(1).max(65_535),
-  destination: z.union([
-    z.strictObject({ cidr: z.string() }),
-    z.strictObject({
-      namespace: z.string(),
-      podLabels: z.record(z.string(), z.string()).optional(),
-    }),
-  ]),
+  destination: destinationSchema,
 });
 
 /** A JSON value in an environment variable, validated by `schema`. */
@@ -78,6 +83,8 @@ const environmentSchema = z.object({
   CITADEL_TOKEN_JWKS_URL: optionalString,
   CITADEL_MILVUS_ADDRESS: optionalString,
   CITADEL_MILVUS_TOKEN: optionalString,
+  /** Where Milvus lives, as a NetworkPolicy peer; derived from the address when it can be. */
+  CITADEL_MILVUS_DESTINATION: json(destinationSchema).optional(),
   CITADEL_PULUMI_BACKEND_URL: optionalString,
   /** The platform stack's outputs the tenant stacks need (`TenantPlatformReference`), as JSON. */
   CITADEL_PULUMI_PLATFORM: optionalString,
@@ -101,7 +108,7 @@ export interface OperatorConfig {
   publicUrl: string;
   templates: KubernetesTemplateParameters;
   tenantDatabase: DatabaseAddress;
-  milvus: { address: string; token: string | undefined } | undefined;
+  milvus: PlatformMilvus | undefined;
   pulumi: { backendUrl: string; platform: string; region: string | undefined } | undefined;
   logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
 }
@@ -131,11 +138,53 @@ function splitImage(image: string) {
 
 type Environment = z.infer<typeof environmentSchema>;
 
+/** `<service>.<namespace>.svc`, then optionally the cluster domain: a Service in the cluster. */
+const CLUSTER_SERVICE_HOST = /^[a-z0-9-]+\.([a-z0-9-]+)\.svc(\.[a-z0-9.-]+)?\.?$/;
+
+/** Where a host is as a NetworkPolicy peer: an IP address, or a Service's namespace. */
+function destinationOfHost(host: string): NetworkDestination | undefined {
+  const address = host.replace(/^\[(.*)\]$/, '$1');
+  const version = isIP(address);
+  if (version !== 0) return { cidr: `${address}/${version === 4 ? 32 : 128}` };
+  const namespace = CLUSTER_SERVICE_HOST.exec(host.toLowerCase())?.[1];
+  return namespace === undefined ? undefined : { namespace };
+}
+
+/**
+ * The platform's Milvus: its address as every client dials it (`host:port`, optionally
+ * after `http://` or `https://`, as the Milvus SDK takes it), its token, and the egress a
+ * milvus tenant's services get to it: the address's port, to `CITADEL_MILVUS_DESTINATION`,
+ * or else to the address's IP or Service namespace. A host outside the cluster, known by
+ * name, cannot be a NetworkPolicy peer: its destination must be given.
+ */
+function platformMilvus(env: Environment): PlatformMilvus | undefined {
+  const address = env.CITADEL_MILVUS_ADDRESS;
+  if (!address) return undefined;
+  // A scheme with no default port: `URL` keeps whatever port the address names.
+  const url = URL.parse(`tcp://${address.replace(/^https?:\/\//, '')}`);
+  const port = url?.port ? Number(url.port) : 0;
+  if (!url || port === 0) {
+    throw new OperatorConfigError([
+      'CITADEL_MILVUS_ADDRESS: must be host:port (the port opened to tenants that use Milvus)',
+    ]);
+  }
+  const destination = env.CITADEL_MILVUS_DESTINATION ?? destinationOfHost(url.hostname);
+  if (!destination) {
+    throw new OperatorConfigError([
+      `CITADEL_MILVUS_DESTINATION: required, as {"cidr": …}, where Milvus (${url.hostname}) ` +
+        'is neither an IP address nor a cluster Service (<service>.<namespace>.svc)',
+    ]);
+  }
+  return {
+    address,
+    token: env.CITADEL_MILVUS_TOKEN,
+    egress: { port, destination },
+  };
+}
+
 function integrations(env: Environment): Pick<OperatorConfig, 'milvus' | 'pulumi'> {
   return {
-    milvus: env.CITADEL_MILVUS_ADDRESS
-      ? { address: env.CITADEL_MILVUS_ADDRESS, token: env.CITADEL_MILVUS_TOKEN }
-      : undefined,
+    milvus: platformMilvus(env),
     pulumi:
       env.CITADEL_PULUMI_BACKEND_URL && env.CITADEL_PULUMI_PLATFORM
         ? {

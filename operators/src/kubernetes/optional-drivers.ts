@@ -13,7 +13,9 @@ export async function createOptionalDrivers(
   config: OperatorConfig,
   logger: DriverLogger,
 ): Promise<Pick<KubernetesTenantDriversDeps, 'milvus' | 'cloud'>> {
-  const milvus = config.milvus ? await loadMilvusDriver(config.milvus) : undefined;
+  const milvus = config.milvus
+    ? { driver: await loadMilvusDriver(config.milvus), platform: config.milvus }
+    : undefined;
   if (!config.pulumi) return milvus ? { milvus } : {};
   const [{ tenantProgram }, { createPulumiTenantStacks }, { createPulumiCloudDrivers }] =
     await Promise.all([

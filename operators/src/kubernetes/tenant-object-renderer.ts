@@ -9,6 +9,7 @@ import {
   type ISecret,
   type TenantDataKeySet,
   type TenantManifest,
+  type TenantMilvusDatabase,
   type TenantTemplateInput,
   type TenantTemplateParameters,
 } from '@citadel/tenant-templates';
@@ -16,18 +17,23 @@ import type { TenantRef } from '../core/tenant-drivers.ts';
 
 /**
  * What the platform decides about every tenant's objects on Kubernetes (image, gateway,
- * endpoints): the template parameters less the per-tenant credentials and data keys, and
- * with the Tenant always the controlling owner.
+ * endpoints): the template parameters less the per-tenant credentials, data keys and
+ * Milvus database, and with the Tenant always the controlling owner.
  */
 export type KubernetesTemplateParameters = Omit<
   TenantTemplateParameters,
-  'databaseCredentials' | 'dataKeys' | 'ownedByTenant'
+  'databaseCredentials' | 'dataKeys' | 'milvus' | 'ownedByTenant'
 >;
 
-/** What the tenant's access Secret carries: its database login and its data keys. */
+/**
+ * What the tenant's access Secret carries: its database login, its data keys and, for a
+ * milvus tenant, its Milvus database's token.
+ */
 export interface TenantAccess {
   credentials: DatabaseCredentials;
   dataKeys: TenantDataKeySet;
+  /** A milvus tenant's Milvus database (see `TenantMilvusAccess`); undefined for others. */
+  milvus: TenantMilvusDatabase | undefined;
 }
 
 /** apiVersion and kind of one kind of object the templates render. */
@@ -107,6 +113,7 @@ function templateInput(
       ...parameters,
       databaseCredentials: access.credentials,
       dataKeys: access.dataKeys,
+      ...(access.milvus ? { milvus: access.milvus } : {}),
       ownedByTenant: true,
     },
   };
@@ -115,12 +122,16 @@ function templateInput(
 const isOfTypes = (types: readonly ObjectType[]) => (object: TenantManifest) =>
   types.some((type) => type.kind === object.kind && type.apiVersion === object.apiVersion);
 
-/** The isolation boundary of `tenant`: Namespace, quota, limits, identity, network policies. */
+/**
+ * The isolation boundary of `tenant`: Namespace, quota, limits, identity, network policies.
+ * `milvus`, a milvus tenant's Milvus database, opens its services' egress to Milvus.
+ */
 export function renderBoundaryObjects(
   tenant: TenantRef,
   parameters: KubernetesTemplateParameters,
+  milvus: TenantMilvusDatabase | undefined,
 ): TenantManifest[] {
-  const access = { credentials: NO_CREDENTIALS, dataKeys: keysOfVersion(1) };
+  const access = { credentials: NO_CREDENTIALS, dataKeys: keysOfVersion(1), milvus };
   return renderTenantManifests(templateInput(tenant, parameters, access)).filter(
     isOfTypes(BOUNDARY_TYPES),
   );
@@ -130,21 +141,31 @@ export function renderBoundaryObjects(
  * The services of `tenant`: Deployments, Services, autoscalers, disruption budgets. With
  * `suspended` (a suspension, or a deletion stopping them first) every Deployment has no
  * replica and there is no autoscaler to bring any back. `dataKeyVersion`, the tenant's
- * active data key version, is stamped on the pods so that a rotation rolls them.
+ * active data key version, is stamped on the pods so that a rotation rolls them; `milvus`,
+ * a milvus tenant's Milvus database, tells its hosts where to search (the token by
+ * reference to the access Secret).
  */
 export function renderServiceObjects(
   tenant: TenantRef,
   parameters: KubernetesTemplateParameters,
-  options: { suspended: boolean; dataKeyVersion: number },
+  options: {
+    suspended: boolean;
+    dataKeyVersion: number;
+    milvus: TenantMilvusDatabase | undefined;
+  },
 ): TenantManifest[] {
-  const access = { credentials: NO_CREDENTIALS, dataKeys: keysOfVersion(options.dataKeyVersion) };
+  const access = {
+    credentials: NO_CREDENTIALS,
+    dataKeys: keysOfVersion(options.dataKeyVersion),
+    milvus: options.milvus,
+  };
   const input = templateInput(tenant, parameters, access, options.suspended);
   return renderTenantManifests(input).filter(isOfTypes(SERVICE_TYPES));
 }
 
 /**
  * The tenant's access Secret: its database login, exactly as the database driver created
- * it, and its data keys, exactly as unwrapped.
+ * it, its data keys, exactly as unwrapped, and a milvus tenant's Milvus token.
  */
 export function renderCredentialsSecret(
   tenant: TenantRef,

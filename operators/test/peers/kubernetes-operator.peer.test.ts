@@ -198,10 +198,11 @@ describe.skipIf(suite.skip)(suite.title, () => {
 
     // Every object the templates render is there, and reads back as rendered.
     const desired = [
-      ...renderBoundaryObjects(tenantRef(), TEMPLATE_PARAMETERS),
+      ...renderBoundaryObjects(tenantRef(), TEMPLATE_PARAMETERS, undefined),
       ...renderServiceObjects(tenantRef(), TEMPLATE_PARAMETERS, {
         suspended: false,
         dataKeyVersion: 1,
+        milvus: undefined,
       }),
     ];
     expect(desired.length).toBeGreaterThan(20);

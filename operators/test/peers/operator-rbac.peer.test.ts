@@ -221,8 +221,12 @@ describe.skipIf(suite.skip)(suite.title, () => {
     });
     const ref = { uid, slug: SLUG, spec: tenantSpec(SLUG) };
     const children = [
-      ...renderBoundaryObjects(ref, TEMPLATE_PARAMETERS),
-      ...renderServiceObjects(ref, TEMPLATE_PARAMETERS, { suspended: false, dataKeyVersion: 1 }),
+      ...renderBoundaryObjects(ref, TEMPLATE_PARAMETERS, undefined),
+      ...renderServiceObjects(ref, TEMPLATE_PARAMETERS, {
+        suspended: false,
+        dataKeyVersion: 1,
+        milvus: undefined,
+      }),
     ];
     const kinds = new Set(children.map((child) => child.kind));
     for (const kind of ['Namespace', 'ResourceQuota', 'NetworkPolicy', 'Role', 'Deployment']) {

@@ -15,6 +15,7 @@ import {
   SECRET_TYPE,
   type KubernetesTemplateParameters,
 } from '../tenant-object-renderer.ts';
+import type { TenantMilvusAccess } from './tenant-milvus-access.ts';
 
 /** Where the tenant's pods reach the platform's PostgreSQL (not where the operator does). */
 export type DatabaseAddress = Pick<DatabaseCredentials, 'host' | 'port' | 'sslMode'>;
@@ -29,20 +30,22 @@ export interface KubernetesDatabaseDriverDeps {
   applier: ServerSideApplier;
   parameters: KubernetesTemplateParameters;
   address: DatabaseAddress;
+  /** A milvus tenant's Milvus database, whose token the Secret carries too. */
+  milvus: TenantMilvusAccess;
 }
 
 /**
  * The tenant's database and role — the local platform's driver, shared — plus the Secret
- * `database-credentials` that carries the login and the tenant's data keys into the
- * tenant's namespace. The login counts as stored only while that Secret holds exactly it
- * and every current key, so a deleted or edited Secret, or a key rotation, makes the
- * planner ask for `ensure-role`, which finds the role and password in place and applies
- * the Secret again.
+ * `database-credentials` that carries the login, the tenant's data keys and a milvus
+ * tenant's Milvus token into the tenant's namespace. The login counts as stored only while
+ * that Secret holds exactly it, every current key and the platform's current token, so a
+ * deleted or edited Secret, a key rotation or a new token makes the planner ask for
+ * `ensure-role`, which finds the role and password in place and applies the Secret again.
  */
 export function createKubernetesDatabaseDriver(
   deps: KubernetesDatabaseDriverDeps,
 ): ComponentDriver<ObservedDatabase, DatabaseAction> {
-  const { database, credentials, dataKeys, applier, parameters, address } = deps;
+  const { database, credentials, dataKeys, applier, parameters, address, milvus } = deps;
 
   const desiredSecret = async (tenant: TenantRef) => {
     const login = await credentials.read(tenant.uid);
@@ -57,6 +60,7 @@ export function createKubernetesDatabaseDriver(
       renderCredentialsSecret(tenant, parameters, {
         credentials: databaseCredentials,
         dataKeys: keySet,
+        milvus: milvus(tenant),
       }),
     );
   };

@@ -9,11 +9,14 @@ import {
   renderBoundaryObjects,
   type KubernetesTemplateParameters,
 } from '../tenant-object-renderer.ts';
+import type { TenantMilvusAccess } from './tenant-milvus-access.ts';
 import { applyObjectSet, observeObjectSet } from './tenant-object-set.ts';
 
 export interface KubernetesNamespaceDriverDeps {
   applier: ServerSideApplier;
   parameters: KubernetesTemplateParameters;
+  /** A milvus tenant's Milvus database, whose port its network policy opens. */
+  milvus: TenantMilvusAccess;
 }
 
 const NAMESPACED_BOUNDARY_TYPES = BOUNDARY_TYPES.filter((type) => type.kind !== 'Namespace');
@@ -22,12 +25,14 @@ const NAMESPACED_BOUNDARY_TYPES = BOUNDARY_TYPES.filter((type) => type.kind !== 
  * The tenant's isolation boundary on Kubernetes: its Namespace, ResourceQuota, LimitRange,
  * NetworkPolicies and the data plane's ServiceAccount, Role and RoleBinding, from the
  * tenant templates, server-side applied. Observing compares each object with what the spec
- * renders, so a deleted or edited object is reported as drift and applied again.
+ * renders, so a deleted or edited object is reported as drift and applied again. A milvus
+ * tenant's services may also reach the platform's Milvus.
  */
 export function createKubernetesNamespaceDriver(
   deps: KubernetesNamespaceDriverDeps,
 ): ComponentDriver<ObservedNamespace, NamespaceAction> {
-  const { applier, parameters } = deps;
+  const { applier, parameters, milvus } = deps;
+  const render = (tenant: TenantRef) => renderBoundaryObjects(tenant, parameters, milvus(tenant));
   const scope = (tenant: TenantRef) => ({
     slug: tenant.slug,
     namespace: tenantNamespaceName(tenant.slug),
@@ -45,7 +50,7 @@ export function createKubernetesNamespaceDriver(
       // A terminating namespace is Kubernetes' to finish: it exists no more for the planner.
       if (!namespace || namespace.metadata?.deletionTimestamp !== undefined)
         return { exists: false };
-      const desired = renderBoundaryObjects(tenant, parameters);
+      const desired = render(tenant);
       const [namespaceObject, ...namespaced] = desired;
       const { drift } = await observeObjectSet(applier, scope(tenant), namespaced);
       const namespaceDrift = findDrift(
@@ -57,7 +62,7 @@ export function createKubernetesNamespaceDriver(
     async apply(tenant, action) {
       switch (action.type) {
         case 'ensure':
-          return applyObjectSet(applier, scope(tenant), renderBoundaryObjects(tenant, parameters));
+          return applyObjectSet(applier, scope(tenant), render(tenant));
         case 'remove':
           // Everything else of the tenant lives in it and goes with it.
           return applier.remove({

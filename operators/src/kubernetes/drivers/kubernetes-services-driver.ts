@@ -9,6 +9,7 @@ import {
   SERVICE_TYPES,
   type KubernetesTemplateParameters,
 } from '../tenant-object-renderer.ts';
+import type { TenantMilvusAccess } from './tenant-milvus-access.ts';
 import { applyObjectSet, observeObjectSet } from './tenant-object-set.ts';
 
 export interface KubernetesServicesDriverDeps {
@@ -16,6 +17,8 @@ export interface KubernetesServicesDriverDeps {
   parameters: KubernetesTemplateParameters;
   /** Where the tenant's active data key version is read, to stamp it on the pods. */
   secrets: TenantSecretStore;
+  /** A milvus tenant's Milvus database, where its hosts are told to search. */
+  milvus: TenantMilvusAccess;
 }
 
 interface DeploymentFields {
@@ -58,12 +61,13 @@ function runningAs(deployments: DeploymentFields[]): ObservedServices['runningAs
  * templates version that no longer renders them, are pruned by label. The pods carry the
  * tenant's active data key version: a rotation is drift, and applying it rolls the pods,
  * which then read the new keys from the access Secret. A tenant without a data key has no
- * services to render: whatever runs for it is left over.
+ * services to render: whatever runs for it is left over. A milvus tenant's hosts are told
+ * its Milvus address and database, and read the token from the access Secret.
  */
 export function createKubernetesServicesDriver(
   deps: KubernetesServicesDriverDeps,
 ): ComponentDriver<ObservedServices, ServicesAction> {
-  const { applier, parameters, secrets } = deps;
+  const { applier, parameters, secrets, milvus } = deps;
   const scope = (tenant: TenantRef) => ({
     slug: tenant.slug,
     namespace: tenantNamespaceName(tenant.slug),
@@ -79,7 +83,11 @@ export function createKubernetesServicesDriver(
       const desired =
         dataKeyVersion === undefined
           ? []
-          : renderServiceObjects(tenant, parameters, { suspended, dataKeyVersion });
+          : renderServiceObjects(tenant, parameters, {
+              suspended,
+              dataKeyVersion,
+              milvus: milvus(tenant),
+            });
       const { live, drift } = await observeObjectSet(applier, scope(tenant), desired);
       const deployments = deploymentsOf(live);
       const state = servicesState(deployments);
@@ -98,7 +106,11 @@ export function createKubernetesServicesDriver(
         throw new Error(`tenant ${tenant.slug} has no active data key; ensure its keys first`);
       }
       const suspended = action.type === 'stop';
-      const desired = renderServiceObjects(tenant, parameters, { suspended, dataKeyVersion });
+      const desired = renderServiceObjects(tenant, parameters, {
+        suspended,
+        dataKeyVersion,
+        milvus: milvus(tenant),
+      });
       await applyObjectSet(applier, scope(tenant), desired);
     },
   };

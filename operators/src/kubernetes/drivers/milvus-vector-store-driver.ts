@@ -35,8 +35,17 @@ function check(operation: string, status: MilvusStatus | undefined): void {
 }
 
 /**
+ * The name of tenant `slug`'s Milvus database on platform instance `instanceId`: its
+ * PostgreSQL database's name (`citadel_<instance>_<slug>`), which Milvus accepts as well.
+ * The driver creates it under this name, and the tenant's services are told this name.
+ */
+export function milvusDatabaseName(instanceId: string, slug: string): string {
+  return localTenantNames(instanceId, slug).databaseName;
+}
+
+/**
  * The tenant's vectors in a Milvus database of its own, named like its PostgreSQL database
- * (`citadel_<instance>_<slug>`): created on `ensure`; on `remove`, its collections are
+ * (see {@link milvusDatabaseName}): created on `ensure`; on `remove`, its collections are
  * dropped and then the database (Milvus drops only empty databases). The services create
  * their collections in it; the operator owns only the database.
  */
@@ -45,8 +54,7 @@ export function createMilvusVectorStoreDriver(
 ): ComponentDriver<ObservedVectorStore, VectorStoreAction> {
   const { client, instanceId, logger } = deps;
   const timeout = deps.timeoutMs ?? 15_000;
-  const databaseName = (tenant: TenantRef) =>
-    localTenantNames(instanceId, tenant.slug).databaseName;
+  const databaseName = (tenant: TenantRef) => milvusDatabaseName(instanceId, tenant.slug);
 
   const exists = async (name: string): Promise<boolean> => {
     const reply = await client.listDatabases({ timeout });
