@@ -277,6 +277,17 @@ export function createLibraryStore(
 ): LibraryStore {
   const vectorType = engine === 'pgvector' ? 'vector' : 'real[]';
   const externalIndex = vectorIndex !== undefined;
+  let iterativeScans: Promise<boolean> | undefined;
+  /** pgvector 0.8 added iterative index scans (`hnsw.iterative_scan`). */
+  const supportsIterativeScans = () =>
+    (iterativeScans ??= pool
+      .query<{ version: string }>(
+        "SELECT extversion AS version FROM pg_extension WHERE extname = 'vector'",
+      )
+      .then(({ rows }) => {
+        const [major = 0, minor = 0] = (rows[0]?.version ?? '0.0').split('.').map(Number);
+        return major > 0 || minor >= 8;
+      }));
 
   /** The nearest chunks from the external index, read back through the same scope. */
   async function externalRanking(
@@ -612,14 +623,24 @@ export function createLibraryStore(
       if (vectorIndex) return externalRanking(vectorIndex, embedding, scope, limit);
       if (engine === 'pgvector') {
         const where = scopeClause(scope, 3);
-        const { rows } = await pool.query<ChunkRow>(
-          `SELECT ${CHUNK_COLUMNS}, 1 - (c.embedding <=> $1::vector) AS score
-             ${CHUNK_JOINS} ${where.sql} AND c.embedding IS NOT NULL
-            ORDER BY c.embedding <=> $1::vector, c.id
-            LIMIT $2`,
-          [vectorLiteral(embedding, engine), limit, ...where.values],
-        );
-        return rows.map(toRanked);
+        const iterative = await supportsIterativeScans();
+        return inTransaction(pool, async (client) => {
+          // The HNSW index answers an ORDER BY on the distance alone (a second sort key would
+          // make the planner sort every row instead). ef_search widens the candidate list;
+          // iterative scans (pgvector ≥ 0.8) keep scanning until enough rows pass the filters.
+          await client.query(`SET LOCAL hnsw.ef_search = ${String(Math.max(100, limit))}`);
+          if (iterative) await client.query(`SET LOCAL hnsw.iterative_scan = relaxed_order`);
+          const { rows } = await client.query<ChunkRow & { distance: number }>(
+            `SELECT * FROM (
+               SELECT ${CHUNK_COLUMNS}, c.embedding <=> $1::vector AS distance
+                 ${CHUNK_JOINS} ${where.sql} AND c.embedding IS NOT NULL
+                ORDER BY c.embedding <=> $1::vector
+                LIMIT $2) nearest
+              ORDER BY distance, chunk_id`,
+            [vectorLiteral(embedding, engine), limit, ...where.values],
+          );
+          return rows.map((row) => ({ ...toRanked(row), score: 1 - row.distance }));
+        });
       }
       // No pgvector: exact search in the service over the visible, filtered chunks.
       const where = scopeClause(scope, 1);
