@@ -102,6 +102,10 @@ export async function ensureLibrarySchema(
       CREATE INDEX IF NOT EXISTS chunks_document ON library.chunks (document_id, version);
       CREATE INDEX IF NOT EXISTS chunks_tsv ON library.chunks USING gin (tsv);
       ALTER TABLE library.chunks ALTER COLUMN embedding DROP NOT NULL;
+      -- Kept in the row, uncompressed: ranking reads the tsvector of every match, and
+      -- de-toasting it was most of a full-text search's time (measured: p95 376 → 110 ms at
+      -- 100,000 chunks, docs/benchmarks.md).
+      ALTER TABLE library.chunks ALTER COLUMN tsv SET STORAGE MAIN;
       CREATE INDEX IF NOT EXISTS chunks_unembedded ON library.chunks (id) WHERE embedding IS NULL;
       ALTER TABLE library.documents
         ADD COLUMN IF NOT EXISTS generation integer NOT NULL DEFAULT 1,
