@@ -40,6 +40,7 @@ const everyValue = [...pii.map((sample) => sample.value), ...Object.values(secre
 beforeAll(async () => {
   database = await createTestTenantDatabase();
   pool = new pg.Pool({ connectionString: database.url, max: 3 });
+  pool.on('error', () => undefined); // an idle connection ended at teardown
   library = await createLibrary({
     pool,
     logger: createJsonLineLogger({ write: (line: string) => logLines.push(line) }, {}),

@@ -118,6 +118,9 @@ async function rawRows(): Promise<RawRow[]> {
 beforeAll(async () => {
   database = await createTestTenantDatabase();
   pool = new pg.Pool({ connectionString: database.url, max: 6 });
+  // An idle connection ended by the server's teardown is no test failure (an unheard pool
+  // error would end the process).
+  pool.on('error', () => undefined);
   store = createLibrarySettingsStore(pool, cipher);
 });
 
@@ -501,6 +504,7 @@ describe('changing the embedding model while chunks exist', () => {
   beforeAll(async () => {
     indexed = await createTestTenantDatabase();
     indexedPool = new pg.Pool({ connectionString: indexed.url });
+    indexedPool.on('error', () => undefined);
     await ensureLibrarySettingsSchema(indexedPool);
     indexedStore = createLibrarySettingsStore(indexedPool, cipher);
   });
