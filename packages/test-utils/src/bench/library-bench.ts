@@ -1374,6 +1374,8 @@ function report(result: BenchResult): string {
 async function run(serverUrl: string) {
   const database = await openBenchDatabase(serverUrl);
   const pool = new pg.Pool({ connectionString: database.url, max: CONCURRENCY + 2 });
+  // An idle connection the server ends (a restart, an administrator) must not end the run.
+  pool.on('error', (error) => process.stderr.write(`idle connection lost: ${error.message}\n`));
   const recorder = recordStatements(pool);
   try {
     await pool.query('CREATE EXTENSION IF NOT EXISTS vector');
