@@ -170,6 +170,11 @@ export async function startPlatform(
     const prisma = createPrismaClient(database.connectionString);
     cleanups.push(() => prisma.$disconnect());
     const adminPool = new pg.Pool({ connectionString: database.connectionString, max: 8 });
+    // An idle connection the server ends (its shutdown, a restart) is logged, not fatal: a
+    // pool error nobody listens to would end the process.
+    adminPool.on('error', (error) => {
+      logger.warn({ error: error.message }, 'idle database connection lost');
+    });
     cleanups.push(() => adminPool.end());
     const redis = await connectRedis(config, logger);
     if (redis) {
