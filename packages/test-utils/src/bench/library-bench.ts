@@ -507,6 +507,28 @@ interface Ranking {
   scores: number[];
 }
 
+/** What a server restart or an administrator ending connections looks like to the client. */
+const CONNECTION_ENDED =
+  /terminat|Connection terminated|ECONNREFUSED|ECONNRESET|starting up|shutting down|not yet accepting/i;
+
+/**
+ * Runs `work` again, up to 3 times 5 s apart, when the server ends its connections (a shared
+ * server may be restarted): the interrupted measurement is repeated as a whole.
+ */
+async function surviveRestarts<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt > 3 || !(error instanceof Error) || !CONNECTION_ENDED.test(error.message)) {
+        throw error;
+      }
+      process.stderr.write(`the server ended a connection (${error.message}); measuring again\n`);
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+    }
+  }
+}
+
 /** How a candidate's settings are applied. */
 interface Settings {
   values?: Record<string, string> | undefined;
@@ -557,14 +579,18 @@ async function settingsClient(pool: pg.Pool, settings: Settings) {
   return {
     client,
     async release() {
-      await client.query('RESET ALL');
-      client.release();
+      try {
+        await client.query('RESET ALL');
+        client.release();
+      } catch (error) {
+        client.release(error instanceof Error ? error : true);
+      }
     },
   };
 }
 
 /** Sends each statement on one connection; times each. */
-async function runStatements(
+async function runStatementsOnce(
   pool: pg.Pool,
   statements: Statement[],
   settings: Settings = {},
@@ -583,6 +609,9 @@ async function runStatements(
     await connection.release();
   }
 }
+
+const runStatements = (...args: Parameters<typeof runStatementsOnce>) =>
+  surviveRestarts(() => runStatementsOnce(...args));
 
 /** Exact nearest neighbours: the same statements with index scans off (every distance computed). */
 const EXACT: Settings = { values: { enable_indexscan: 'off', enable_bitmapscan: 'off' } };
@@ -1013,7 +1042,8 @@ function rewriteAll(candidate: Candidate, statements: Statement[]): Statement[] 
 }
 
 async function runCandidate(pool: pg.Pool, candidate: Candidate, statements: Statement[]) {
-  if (candidate.run) return candidate.run(pool, statements);
+  const run = candidate.run;
+  if (run) return surviveRestarts(() => run(pool, statements));
   const rewritten = rewriteAll(candidate, statements);
   return rewritten && runStatements(pool, rewritten, candidate.settings);
 }
@@ -1023,7 +1053,7 @@ async function runCandidate(pool: pg.Pool, candidate: Candidate, statements: Sta
  * connections, as `library.search` sends the store's (embedding the query and fusing the two
  * rankings, well under a millisecond, are left out).
  */
-async function projectedSearch(
+async function projectedSearchOnce(
   pool: pg.Pool,
   searches: RecordedSearch[],
   pair: { vector: Candidate; fullText: Candidate },
@@ -1058,6 +1088,9 @@ async function projectedSearch(
     await second.release();
   }
 }
+
+const projectedSearch = (...args: Parameters<typeof projectedSearchOnce>) =>
+  surviveRestarts(() => projectedSearchOnce(...args));
 
 interface CandidateRun {
   pool: pg.Pool;
@@ -1157,7 +1190,7 @@ function projectedPairs(vector: Candidate[], fullText: Candidate[]) {
 // Searching
 
 /** Hybrid searches one at a time, each with the ranking statements the store sent for it. */
-async function recordSearches(
+async function recordSearchesOnce(
   library: Library,
   recorder: ReturnType<typeof recordStatements>,
   queries: SyntheticQuery[],
@@ -1180,6 +1213,9 @@ async function recordSearches(
   }
   return { latencies, searches, withoutHits };
 }
+
+const recordSearches = (...args: Parameters<typeof recordSearchesOnce>) =>
+  surviveRestarts(() => recordSearchesOnce(...args));
 
 function queriesFor(corpus: SyntheticLibraryCorpus, ingested: IngestedCorpus): SyntheticQuery[] {
   return corpus.queries(QUERY_COUNT + WARM_UP_QUERIES, ingested.documents, (index) =>
